@@ -1,0 +1,129 @@
+"""Input and output shapes of the accounts API."""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+
+from accounts import vocabulary
+from accounts.models import Mode, PreferenceVersion, User
+from config.api.serializers import StrictSerializer
+from generation.audio.styles import style_names
+
+
+class StrictFieldsMixin:
+    """Reject unknown fields on serializers we do not own (simplejwt's)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class TokenInput(StrictFieldsMixin, TokenObtainPairSerializer):
+    """E-mail and password → an access and a refresh token."""
+
+
+class TokenRefreshInput(StrictFieldsMixin, TokenRefreshSerializer):
+    """A refresh token → a new access token (and, rotated, a new refresh token)."""
+
+
+class RegisterInput(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(min_length=8, max_length=128, write_only=True)
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+
+    def validate_email(self, value: str) -> str:
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("An account with this e-mail address exists.")
+        return value.lower()
+
+
+class LogoutInput(StrictSerializer):
+    refresh = serializers.CharField()
+
+
+class UserOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("id", "public_id", "email", "display_name", "date_joined", "is_staff")
+        read_only_fields = fields
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise serializers.ValidationError("Items must not repeat.")
+    return values
+
+
+class PreferencesInput(StrictSerializer):
+    """A full set of listening preferences (PATCH merges the current version in first)."""
+
+    styles = serializers.ListField(
+        child=serializers.ChoiceField(choices=style_names()), max_length=len(style_names())
+    )
+    moods = serializers.ListField(
+        child=serializers.ChoiceField(choices=vocabulary.MOODS), max_length=len(vocabulary.MOODS)
+    )
+    tempo_min = serializers.IntegerField(min_value=vocabulary.TEMPO_RANGE[0], max_value=vocabulary.TEMPO_RANGE[1])
+    tempo_max = serializers.IntegerField(min_value=vocabulary.TEMPO_RANGE[0], max_value=vocabulary.TEMPO_RANGE[1])
+    energy = serializers.FloatField(min_value=0.0, max_value=1.0)
+    preferred_instruments = serializers.ListField(
+        child=serializers.ChoiceField(choices=vocabulary.INSTRUMENT_FAMILIES),
+        max_length=len(vocabulary.INSTRUMENT_FAMILIES),
+    )
+    avoided_instruments = serializers.ListField(
+        child=serializers.ChoiceField(choices=vocabulary.INSTRUMENT_FAMILIES),
+        max_length=len(vocabulary.INSTRUMENT_FAMILIES),
+    )
+    mode = serializers.ChoiceField(choices=Mode.choices)
+    length_min_s = serializers.IntegerField(
+        min_value=vocabulary.LENGTH_RANGE_S[0], max_value=vocabulary.LENGTH_RANGE_S[1]
+    )
+    length_max_s = serializers.IntegerField(
+        min_value=vocabulary.LENGTH_RANGE_S[0], max_value=vocabulary.LENGTH_RANGE_S[1]
+    )
+    exploration = serializers.FloatField(min_value=0.0, max_value=1.0)
+
+    validate_styles = staticmethod(_distinct)
+    validate_moods = staticmethod(_distinct)
+    validate_preferred_instruments = staticmethod(_distinct)
+    validate_avoided_instruments = staticmethod(_distinct)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, str] = {}
+        if attrs["tempo_min"] > attrs["tempo_max"]:
+            errors["tempo_min"] = "Must not be above tempo_max."
+        if attrs["length_min_s"] > attrs["length_max_s"]:
+            errors["length_min_s"] = "Must not be above length_max_s."
+        both = set(attrs["preferred_instruments"]) & set(attrs["avoided_instruments"])
+        if both:
+            errors["avoided_instruments"] = f"Also preferred: {', '.join(sorted(both))}."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PreferencesOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PreferenceVersion
+        exclude = ("id", "user")
+
+
+class EventBatchInput(StrictSerializer):
+    """A batch of events; each event is validated on its own by the service."""
+
+    events = serializers.ListField(
+        child=serializers.JSONField(), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH
+    )
+
+
+class EventOutput(serializers.Serializer):
+    client_event_id = serializers.UUIDField()
+    track = serializers.UUIDField(source="track_id")
+    kind = serializers.CharField()
+    position_ms = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()

@@ -1,0 +1,186 @@
+"""The accounts API: one small class per operation; services decide, views parse and render."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from config.api.errors import error_body
+from config.api.pagination import NewestFirstCursorPagination
+
+
+class RegisterApi(APIView):
+    """Create a listener account."""
+
+    permission_classes = (AllowAny,)
+    throttle_scope = "register"
+
+    @extend_schema(request=s.RegisterInput, responses={201: s.UserOutput})
+    def post(self, request):
+        data = s.RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.user_register(**data.validated_data)
+        except services.PasswordRejected as rejected:
+            return Response(
+                error_body("invalid", "Invalid input: password.", {"password": rejected.messages}),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(TokenObtainPairView):
+    """E-mail and password → access and refresh tokens (throttled against brute force)."""
+
+    serializer_class = s.TokenInput
+    throttle_scope = "login"
+
+
+class TokenRefreshApi(TokenRefreshView):
+    """Refresh token → new access token."""
+
+    serializer_class = s.TokenRefreshInput
+    throttle_scope = "login"
+
+
+class LogoutApi(APIView):
+    """Blacklist a refresh token: it stops working at once."""
+
+    @extend_schema(request=s.LogoutInput, responses={204: None})
+    def post(self, request):
+        data = s.LogoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+        except TokenError:
+            return Response(
+                error_body("invalid", "Invalid input: refresh.", {"refresh": ["Invalid or expired token."]}),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if str(token.get("user_id")) != str(request.user.pk):
+            return Response(
+                error_body("invalid", "Invalid input: refresh.", {"refresh": ["Not your token."]}),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    """The signed-in listener; DELETE erases the account and its personal data."""
+
+    @extend_schema(responses={200: s.UserOutput})
+    def get(self, request):
+        return Response(s.UserOutput(request.user).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.user_erase(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportApi(APIView):
+    """Every personal row of the signed-in listener, as one JSON document."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(selectors.user_export(user=request.user))
+
+
+class PreferencesApi(APIView):
+    """The current preferences; PUT replaces them, PATCH changes some. Each write is a new version."""
+
+    @extend_schema(responses={200: s.PreferencesOutput})
+    def get(self, request):
+        return Response(s.PreferencesOutput(selectors.preferences_current(user=request.user)).data)
+
+    @extend_schema(request=s.PreferencesInput, responses={200: s.PreferencesOutput})
+    def put(self, request):
+        return self._write(request, dict(request.data) if isinstance(request.data, dict) else request.data)
+
+    @extend_schema(request=s.PreferencesInput, responses={200: s.PreferencesOutput})
+    def patch(self, request):
+        if not isinstance(request.data, dict):
+            return self._write(request, request.data)
+        current = s.PreferencesOutput(selectors.preferences_current(user=request.user)).data
+        merged = {name: current[name] for name in s.PreferencesInput().fields} | request.data
+        return self._write(request, merged)
+
+    def _write(self, request, data):
+        parsed = s.PreferencesInput(data=data)
+        parsed.is_valid(raise_exception=True)
+        version = services.preferences_update(user=request.user, changes=parsed.validated_data)
+        return Response(s.PreferencesOutput(version).data)
+
+
+class EventCursorPagination(NewestFirstCursorPagination):
+    ordering = ("-occurred_at", "-id")
+
+
+class EventsApi(generics.ListAPIView):
+    """GET: the listener's events, newest first. POST: a batch of up to 500 events from the app."""
+
+    serializer_class = s.EventOutput
+    pagination_class = EventCursorPagination
+    throttle_scope = "events"
+
+    def get_queryset(self):
+        return self.request.user.listening_events.all()
+
+    @extend_schema(request=s.EventBatchInput, responses={200: dict})
+    def post(self, request):
+        data = s.EventBatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = services.events_ingest(user=request.user, raw_events=data.validated_data["events"])
+        counts = {state: sum(r["status"] == state for r in results) for state in ("accepted", "duplicate", "rejected")}
+        return Response({**counts, "results": results})
+
+
+class StylesApi(APIView):
+    """The arrangement styles a listener can choose from."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from generation.audio.styles import STYLES
+
+        return Response({"results": [style.as_dict() for style in STYLES.values()]})
+
+
+class HealthApi(APIView):
+    """Liveness: the process answers."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = ()
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class ReadyApi(APIView):
+    """Readiness: database, storage and broker reachable, else 503 naming which."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = ()
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request):
+        from config.readiness import check_all
+
+        checks = check_all()
+        failing = sorted(name for name, result in checks.items() if result != "ok")
+        if not failing:
+            return Response({"status": "ready", "checks": checks})
+        body = error_body("not_ready", f"Unavailable: {', '.join(failing)}.") | {"checks": checks}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
