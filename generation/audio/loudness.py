@@ -1,0 +1,250 @@
+"""Loudness and peak measurement: ITU-R BS.1770-4 integrated loudness, EBU 3342 loudness range,
+4x-oversampled true peak.
+
+Audio is a ``(channels, samples)`` float array. The loudness functions give the same numbers as
+pyloudnorm's ``Meter`` (same K-weighting coefficients, same block boundaries, same gating) but are
+vectorised: pyloudnorm loops over blocks in Python, which takes ~0.3 s per 3-minute track.
+
+``true_peak_dbtp`` equals the whole-file measurement ``max |resample_poly(x, 4, 1)|`` (scipy's
+default Kaiser filter) but computes it only where it can matter:
+
+* ``resample_poly``'s 4x interpolator is a fixed FIR ``h``; each output sample is a dot product of
+  one polyphase branch ``h[r::4]`` with ~21 neighbouring input samples. So an output sample can
+  never exceed ``G * max|x|`` over those neighbours, where ``G = max_r sum |h[r::4]|``
+  (about +3.4 dB for scipy's filter; it is computed, not assumed).
+* The signal is cut into blocks; each block's *extended* sample peak (over the block plus the
+  filter reach on both sides) bounds every oversampled value inside the block.
+* The block holding the largest sample gives a lower bound ``L`` on the true peak. Only blocks
+  whose bound ``G * peak`` reaches ``L`` are oversampled (with the same filter, the same
+  alignment, and enough neighbouring input for the values to be identical to the whole-file run).
+  Every skipped block provably lies below ``L``, hence below the answer.
+
+Tests compare it to the whole-file ``resample_poly`` on hard signals (clipped square waves,
+full-scale noise, near-Nyquist tones, limited music).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+OVERSAMPLE = 4
+_HALF_LEN = 10 * OVERSAMPLE  # scipy.signal.resample_poly's default filter half-length
+ABS_GATE_LUFS = -70.0
+SILENCE_LUFS = -math.inf
+
+
+def as_channels(audio: np.ndarray) -> np.ndarray:
+    """A ``(channels, samples)`` view of mono ``(samples,)`` or ``(channels, samples)`` audio."""
+    audio = np.asarray(audio)
+    if audio.ndim == 1:
+        return audio[np.newaxis, :]
+    if audio.ndim != 2:
+        raise ValueError(f"audio must be (channels, samples); got shape {audio.shape}")
+    return audio
+
+
+def db(x: float) -> float:
+    """Amplitude ratio to decibels (-inf for 0)."""
+    return 20.0 * math.log10(x) if x > 0 else -math.inf
+
+
+# ---------------------------------------------------------------- K-weighting and block energies
+
+
+@lru_cache(maxsize=8)
+def _k_weighting_sos(rate: int) -> np.ndarray:
+    """BS.1770 K-weighting as second-order sections, with pyloudnorm's coefficients."""
+    from pyloudnorm.iirfilter import IIRfilter
+
+    shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
+    high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
+    rows = []
+    for f in (shelf, high_pass):
+        b, a = np.asarray(f.b, dtype=np.float64), np.asarray(f.a, dtype=np.float64)
+        rows.append(np.concatenate([b * f.passband_gain / a[0], a / a[0]]))
+    return np.array(rows)
+
+
+def _k_weighted(audio: np.ndarray, rate: int) -> np.ndarray:
+    from scipy.signal import sosfilt
+
+    return sosfilt(_k_weighting_sos(rate), audio.astype(np.float64, copy=False), axis=-1)
+
+
+def _block_loudness(
+    audio: np.ndarray, rate: int, block_s: float, overlap: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loudness of each gating block (pyloudnorm's block boundaries), LUFS; -inf for silence."""
+    x = as_channels(audio)
+    n = x.shape[1]
+    step = 1.0 - overlap
+    t = n / rate
+    n_blocks = int(np.round((t - block_s) / (block_s * step))) + 1
+    if n_blocks < 1:
+        raise ValueError(f"audio too short for loudness ({t:.3f} s < {block_s} s)")
+    weighted = _k_weighted(x, rate)
+    csum = np.zeros((x.shape[0], n + 1))
+    np.cumsum(weighted**2, axis=1, out=csum[:, 1:])
+    j = np.arange(n_blocks)
+    lo = (block_s * (j * step) * rate).astype(np.int64)
+    hi = (block_s * (j * step + 1) * rate).astype(np.int64)
+    lo, hi = np.minimum(lo, n), np.minimum(hi, n)
+    z = (csum[:, hi] - csum[:, lo]) / (block_s * rate)  # (channels, blocks) mean squares
+    z = np.maximum(z, 0.0)  # cumsum round-off
+    power = z[:5].sum(axis=0) if x.shape[0] <= 3 else _surround_power(z)
+    with np.errstate(divide="ignore"):
+        return -0.691 + 10.0 * np.log10(power), z
+
+
+def _surround_power(z: np.ndarray) -> np.ndarray:
+    gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41])[: z.shape[0], None]
+    return (gains * z).sum(axis=0)
+
+
+def integrated_loudness(audio: np.ndarray, rate: int) -> float:
+    """Gated integrated loudness (BS.1770-4) in LUFS; -inf for silence."""
+    levels, z = _block_loudness(audio, rate, 0.4, 0.75)
+    gated = levels >= ABS_GATE_LUFS
+    if not gated.any():
+        return SILENCE_LUFS
+    rel = -0.691 + 10 * np.log10(z[:, gated].mean(axis=1).sum()) - 10.0
+    keep = (levels > rel) & (levels > ABS_GATE_LUFS)
+    if not keep.any():
+        return SILENCE_LUFS
+    return float(-0.691 + 10 * np.log10(z[:, keep].mean(axis=1).sum()))
+
+
+def short_term_loudness(audio: np.ndarray, rate: int, *, hop_s: float = 0.1) -> np.ndarray:
+    """Short-term loudness (3 s window) every ``hop_s`` seconds, LUFS."""
+    levels, _ = _block_loudness(audio, rate, 3.0, 1.0 - hop_s / 3.0)
+    return levels
+
+
+def loudness_range(audio: np.ndarray, rate: int) -> float:
+    """Loudness range (EBU Tech 3342) in LU, as pyloudnorm computes it; nan if too quiet."""
+    x = as_channels(audio)
+    padded = np.concatenate([x, np.zeros((x.shape[0], int(1.5 * rate)), x.dtype)], axis=1)
+    levels, _ = _block_loudness(padded, rate, 3.0, 0.97)
+    levels = levels[levels >= ABS_GATE_LUFS]
+    if levels.size == 0:
+        return math.nan
+    integrated = 10 * np.log10(np.mean(10 ** (levels / 10)))
+    levels = levels[levels >= integrated - 20]
+    if levels.size == 0:
+        return math.nan
+    return float(np.percentile(levels, 95) - np.percentile(levels, 10))
+
+
+# ---------------------------------------------------------------- true peak
+
+
+@lru_cache(maxsize=1)
+def _oversampling_filter() -> tuple[np.ndarray, float]:
+    """resample_poly's 4x filter (firwin, Kaiser beta 5, scaled by 4) and its worst branch gain."""
+    from scipy.signal import firwin
+
+    h = firwin(2 * _HALF_LEN + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0)) * OVERSAMPLE
+    gain = max(float(np.abs(h[r::OVERSAMPLE]).sum()) for r in range(OVERSAMPLE))
+    return h, gain
+
+
+def true_peak_reference(audio: np.ndarray) -> float:
+    """Whole-file 4x true peak as linear amplitude (the slow definition, for tests)."""
+    from scipy.signal import resample_poly
+
+    x = as_channels(audio)
+    if x.shape[1] == 0:
+        return 0.0
+    return float(np.max(np.abs(resample_poly(x, OVERSAMPLE, 1, axis=-1))))
+
+
+def _oversampled_peak(x: np.ndarray, start: int, stop: int) -> float:
+    """max |y| over the 4x outputs belonging to input samples [start, stop) of the whole-file run.
+
+    resample_poly output ``y[m] = sum_k h[k] * up(x)[m + HALF_LEN - k]``, ``m = 4q + r``. For
+    ``q`` in [start, stop) this needs inputs from ``start - reach`` to ``stop + reach``.
+    """
+    from scipy.signal import upfirdn
+
+    h, _ = _oversampling_filter()
+    n = x.shape[1]
+    reach = _HALF_LEN // OVERSAMPLE + 1
+    lo, hi = max(0, start - reach), min(n, stop + reach)
+    y = upfirdn(h.astype(x.dtype), x[:, lo:hi], OVERSAMPLE, 1, axis=-1)
+    # full-run index m maps to local index m - 4*lo + HALF_LEN
+    m0 = OVERSAMPLE * start - OVERSAMPLE * lo + _HALF_LEN
+    m1 = OVERSAMPLE * stop - OVERSAMPLE * lo + _HALF_LEN
+    seg = y[:, m0:m1]
+    return float(np.max(np.abs(seg))) if seg.size else 0.0
+
+
+def true_peak(audio: np.ndarray, *, block: int = 4096) -> float:
+    """4x-oversampled true peak as linear amplitude; equals ``true_peak_reference``."""
+    x = as_channels(audio)
+    n = x.shape[1]
+    if n == 0:
+        return 0.0
+    # float32 like the audio it measures: upfirdn is ~3x faster than in float64, and the result
+    # agrees with the float64 reference to ~1e-7 relative
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    _, gain = _oversampling_filter()
+    reach = _HALF_LEN // OVERSAMPLE + 1
+    n_blocks = -(-n // block)
+    padded = np.zeros(n_blocks * block)
+    padded[:n] = np.max(np.abs(x), axis=0)
+    peaks = padded.reshape(n_blocks, block).max(axis=1)
+    # extend each block's peak by the filter reach on both sides (reach << block)
+    head = padded.reshape(n_blocks, block)[:, :reach].max(axis=1)
+    tail = padded.reshape(n_blocks, block)[:, -reach:].max(axis=1)
+    ext = peaks.copy()
+    ext[1:] = np.maximum(ext[1:], tail[:-1])
+    ext[:-1] = np.maximum(ext[:-1], head[1:])
+    first = int(np.argmax(peaks))
+    best = _oversampled_peak(x, first * block, min(n, (first + 1) * block))
+    best = max(best, float(peaks[first]))  # phase-0 outputs are the samples themselves
+    for b in np.flatnonzero(ext * gain * (1 + 1e-5) >= best):
+        if b == first:
+            continue
+        best = max(best, _oversampled_peak(x, int(b) * block, min(n, (int(b) + 1) * block)))
+    return best
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    """4x-oversampled true peak in dBTP."""
+    return db(true_peak(audio))
+
+
+def sample_peak_dbfs(audio: np.ndarray) -> float:
+    x = as_channels(audio)
+    return db(float(np.max(np.abs(x)))) if x.size else -math.inf
+
+
+@dataclass(frozen=True)
+class LoudnessStats:
+    """Integrated loudness (LUFS), true peak (dBTP), loudness range (LU), sample peak (dBFS)."""
+
+    lufs: float
+    true_peak_dbtp: float
+    lra: float
+    sample_peak_dbfs: float
+
+    def as_dict(self) -> dict:
+        return {k: _finite(v) for k, v in self.__dict__.items()}
+
+
+def _finite(v: float) -> float | None:
+    return round(v, 2) if math.isfinite(v) else None
+
+
+def measure(audio: np.ndarray, rate: int, *, with_lra: bool = True) -> LoudnessStats:
+    """Every loudness figure of ``audio`` at once."""
+    return LoudnessStats(
+        lufs=integrated_loudness(audio, rate),
+        true_peak_dbtp=true_peak_dbtp(audio),
+        lra=loudness_range(audio, rate) if with_lra else math.nan,
+        sample_peak_dbfs=sample_peak_dbfs(audio),
+    )
