@@ -58,6 +58,8 @@ def preferences_update(*, user: User, changes: dict[str, Any]) -> PreferenceVers
     User.objects.select_for_update().filter(pk=user.pk).first()  # one writer per user at a time
     current = preferences_current(user=user)
     values = {name: getattr(current, name) for name in PREFERENCE_FIELDS} if current else {}
+    if current and all(values[name] == value for name, value in changes.items()):
+        return current  # nothing changed: no new version
     values.update(changes)
     last = user.preference_versions.aggregate(last=Max("version"))["last"] or 0
     return PreferenceVersion.objects.create(user=user, version=last + 1, **values)

@@ -14,6 +14,14 @@ def _client_for(user) -> APIClient:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def alice(db):
     return UserFactory(email="alice@example.com")

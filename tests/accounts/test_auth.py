@@ -1,14 +1,7 @@
 """Registration, tokens, logout and throttled login."""
 
-import pytest
-from django.core.cache import cache
 
 from accounts.models import User
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()
 
 
 def register(client, **overrides):

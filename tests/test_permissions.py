@@ -1,0 +1,67 @@
+"""The permission matrix: every API route, every kind of caller.
+
+Routes are read from the URL configuration, so a new route without a rule here fails the suite.
+Callers: anonymous, the owner (alice), another listener (bob) and staff (charlie). Object routes are
+asked for alice's object: bob and charlie get 404, never a hint that it exists.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ANON, OWNER, OTHER, STAFF = "anon", "owner", "other", "staff"
+
+# name → {method: {caller: expected status}}; "body" requests send an empty JSON object.
+OPEN = {ANON: 200, OWNER: 200, OTHER: 200, STAFF: 200}
+SIGNED_IN = {ANON: 401, OWNER: 200, OTHER: 200, STAFF: 200}
+SIGNED_IN_BAD_BODY = {ANON: 401, OWNER: 400, OTHER: 400, STAFF: 400}
+OPEN_BAD_BODY = {ANON: 400, OWNER: 400, OTHER: 400, STAFF: 400}
+OWNER_ONLY = {ANON: 401, OWNER: 200, OTHER: 404, STAFF: 404}
+
+RULES: dict[str, dict[str, dict[str, int]]] = {
+    "schema": {"GET": OPEN},
+    "swagger-ui": {"GET": OPEN},
+    "auth-register": {"POST": OPEN_BAD_BODY},
+    "auth-token": {"POST": OPEN_BAD_BODY},
+    "auth-token-refresh": {"POST": OPEN_BAD_BODY},
+    "auth-logout": {"POST": SIGNED_IN_BAD_BODY},
+    "me": {"GET": SIGNED_IN, "DELETE": {ANON: 401}},
+    "me-export": {"GET": SIGNED_IN},
+    "me-preferences": {"GET": SIGNED_IN, "PUT": SIGNED_IN_BAD_BODY, "PATCH": {**SIGNED_IN, ANON: 401}},
+    "me-events": {"GET": SIGNED_IN, "POST": SIGNED_IN_BAD_BODY},
+    "styles": {"GET": OPEN},
+    "health": {"GET": OPEN},
+    "ready": {"GET": OPEN},
+}
+
+# Route names whose URL takes an object id, and how to make alice's object for them.
+OBJECT_ROUTES: dict[str, callable] = {}
+
+
+def api_route_names(resolver=None, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            names |= api_route_names(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and (prefix + str(pattern.pattern)).startswith(("api/", ".well-known/")):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_api_route_has_a_rule():
+    assert api_route_names() == set(RULES), "add the new route to RULES in tests/test_permissions.py"
+
+
+CASES = [(name, method, caller) for name, methods in RULES.items() for method, by in methods.items() for caller in by]
+
+
+@pytest.mark.parametrize(("name", "method", "caller"), CASES)
+def test_the_matrix(name, method, caller, alice, bob, charlie, client_for):
+    from django.urls import reverse
+
+    kwargs = {"pk": OBJECT_ROUTES[name](alice).pk} if name in OBJECT_ROUTES else {}
+    url = reverse(name, kwargs=kwargs)
+    client = client_for({ANON: None, OWNER: alice, OTHER: bob, STAFF: charlie}[caller])
+    body = {} if method in {"POST", "PUT", "PATCH"} else None
+    response = getattr(client, method.lower())(url, body, format="json") if body is not None else getattr(client, method.lower())(url)
+    assert response.status_code == RULES[name][method][caller], (response.status_code, getattr(response, "data", None))
+
