@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -154,14 +155,15 @@ def warm_synth(soundfont: str | Path, sample_rate: int = 44100) -> _WarmSynth:
 
 
 def stem_name(index: int, inst: pretty_midi.Instrument) -> str:
-    """A stable stem key: ``<index>-<instrument name or GM program name>``."""
+    """A stable stem key: ``<index>-<slug of the instrument name>`` (``00-melody_violin``)."""
     if inst.name:
         label = inst.name
     elif inst.is_drum:
         label = "drums"
     else:
         label = pretty_midi.program_to_instrument_name(inst.program)
-    return f"{index:02d}-{label.lower().replace(' ', '_')}"
+    slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    return f"{index:02d}-{slug}"
 
 
 def render_stems(

@@ -1,0 +1,185 @@
+"""Master a stereo mix to streaming loudness: −14 LUFS integrated, ≤ −1 dBTP true peak.
+
+Chain: DC/rumble high-pass → gentle tonal EQ → bus compressor (pedalboard) → normalising gain →
+look-ahead peak limiter (numpy, below). pedalboard's ``Limiter`` (JUCE's) is not used for the last
+stage: it runs a fixed -10 dB first-stage compressor and applies ``-threshold`` dB of make-up gain
+before hard-clipping at 0 dBFS, so its effect on loudness is nonlinear and normalising around it
+took three passes that each missed; the look-ahead limiter is unity gain below its ceiling, so one
+measured correction lands on target. Loudness is measured *after* the chain and corrected; the true peak
+(4x oversampled, ``loudness.true_peak``) is verified at the end and any over is removed by a
+final trim (a linear gain moves LUFS and dBTP by exactly the same dB, so the numbers reported
+are exact). DC is removed, and short fades keep the ends click-free.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from generation.audio import loudness
+
+LUFS_TOLERANCE = 0.5
+FADE_IN_S = 0.005
+FADE_OUT_S = 0.03
+MAX_GAIN_DB = 60.0
+LIMIT_MARGIN_DB = 0.5  # sample-peak ceiling below the true-peak ceiling
+LIMIT_HOLD_MS = 30.0
+LIMIT_SMOOTH_MS = (21.0, 39.0)  # two moving averages; their half-widths sum below the hold
+
+
+def lookahead_limit(audio: np.ndarray, sample_rate: int, ceiling_dbfs: float) -> np.ndarray:
+    """Stereo-linked look-ahead peak limiter, unity gain below the ceiling (offline, vectorised).
+
+    The gain each sample needs, ``min(1, ceiling / |x|)``, is held by a centred running minimum
+    (half-width ``LIMIT_HOLD_MS``) and smoothed by two centred moving averages whose half-widths
+    sum to less than the hold. Every average then only sees minima over windows that contain the
+    sample itself, so the smoothed gain never exceeds what that sample needs: no sample leaves
+    above the ceiling, and the gain ramps down before a peak (look-ahead) and back up after it.
+    """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    peak = np.max(np.abs(audio), axis=0)
+    if peak.max() <= ceiling:
+        return audio.astype(np.float32, copy=True)
+    need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12)).astype(np.float32)
+    hold = int(LIMIT_HOLD_MS * sample_rate / 1000)
+    gain = minimum_filter1d(need, size=2 * hold + 1, mode="nearest")
+    for ms in LIMIT_SMOOTH_MS:
+        gain = uniform_filter1d(gain, size=int(ms * sample_rate / 1000) | 1, mode="nearest")
+    gain = np.minimum(gain, need)  # float rounding of the averages
+    return (audio * gain).astype(np.float32, copy=False)
+
+
+class MasteringError(ValueError):
+    """The audio cannot be mastered (silence, too short, not finite)."""
+
+
+@dataclass(frozen=True)
+class MasterReport:
+    """What mastering measured and did (provenance: "master chain with parameters")."""
+
+    target_lufs: float
+    ceiling_dbtp: float
+    input_lufs: float
+    input_true_peak_dbtp: float
+    lufs: float
+    true_peak_dbtp: float
+    lra: float
+    sample_peak_dbfs: float
+    gain_db: float  # normalising gain before the limiter
+    trim_db: float  # final trim that removed true-peak overs (0 if none)
+    iterations: int
+    chain: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in d.items()}  # fmt: skip
+
+
+def chain_parameters(sample_rate: int, *, brightness_db: float = 0.0) -> list[dict]:
+    """The pre-limiter chain as plain data."""
+    return [
+        {"plugin": "HighpassFilter", "cutoff_frequency_hz": 25.0},
+        {"plugin": "LowShelfFilter", "cutoff_frequency_hz": 110.0, "gain_db": 0.5, "q": 0.7},
+        {"plugin": "PeakFilter", "cutoff_frequency_hz": 300.0, "gain_db": -1.0, "q": 0.8},
+        {"plugin": "HighShelfFilter", "cutoff_frequency_hz": 9000.0,
+         "gain_db": 0.5 + brightness_db, "q": 0.7},
+        {"plugin": "Compressor", "threshold_db": -20.0, "ratio": 2.0, "attack_ms": 20.0,
+         "release_ms": 200.0},
+    ]  # fmt: skip
+
+
+def _board(params: list[dict]):
+    import pedalboard
+
+    return pedalboard.Pedalboard(
+        [getattr(pedalboard, p["plugin"])(**{k: v for k, v in p.items() if k != "plugin"})
+         for p in params]
+    )  # fmt: skip
+
+
+def _fade(audio: np.ndarray, sample_rate: int) -> None:
+    n_in, n_out = int(FADE_IN_S * sample_rate), int(FADE_OUT_S * sample_rate)
+    n = audio.shape[1]
+    if n > n_in + n_out:
+        audio[:, :n_in] *= np.linspace(0.0, 1.0, n_in, dtype=np.float32)
+        audio[:, n - n_out:] *= np.linspace(1.0, 0.0, n_out, dtype=np.float32) ** 2
+
+
+def master(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    brightness_db: float = 0.0,
+) -> tuple[np.ndarray, MasterReport]:
+    """Mastered stereo float32 ``(2, n)`` audio and its report. Mono input becomes dual mono.
+
+    Raises ``MasteringError`` for silence, audio shorter than 0.5 s, or non-finite samples.
+    """
+    x = loudness.as_channels(np.asarray(audio, dtype=np.float32))
+    if x.shape[0] == 1:
+        x = np.repeat(x, 2, axis=0)
+    elif x.shape[0] > 2:
+        raise MasteringError(f"expected mono or stereo audio, got {x.shape[0]} channels")
+    if x.shape[1] < sample_rate // 2:
+        raise MasteringError(f"audio is too short to master ({x.shape[1] / sample_rate:.2f} s)")
+    if not np.isfinite(x).all():
+        raise MasteringError("audio contains NaN or infinite samples")
+    x = x - x.mean(axis=1, keepdims=True)  # DC offset
+    in_lufs = loudness.integrated_loudness(x, sample_rate)
+    if not math.isfinite(in_lufs) or in_lufs < -70.0:
+        raise MasteringError("audio is silent (no gating block above -70 LUFS)")
+    in_tp = loudness.true_peak_dbtp(x)
+
+    params = chain_parameters(sample_rate, brightness_db=brightness_db)
+    pre = _board(params)(x, sample_rate)
+    pre -= pre.mean(axis=1, keepdims=True)
+    pre_lufs = loudness.integrated_loudness(pre, sample_rate)
+    gain_db = float(np.clip(target_lufs - pre_lufs, -MAX_GAIN_DB, MAX_GAIN_DB))
+    limit_db = ceiling_dbtp - LIMIT_MARGIN_DB  # sample ceiling; true peak may sit a bit above
+    out, lufs, iterations = pre, pre_lufs, 0
+    for iterations in range(1, 4):  # noqa: B007
+        out = lookahead_limit(pre * np.float32(10 ** (gain_db / 20)), sample_rate, limit_db)
+        lufs = loudness.integrated_loudness(out, sample_rate)
+        if abs(lufs - target_lufs) <= 0.05:
+            break
+        gain_db = float(np.clip(gain_db + (target_lufs - lufs), -MAX_GAIN_DB, MAX_GAIN_DB))
+    out -= out.mean(axis=1, keepdims=True)
+    _fade(out, sample_rate)
+    tp = loudness.true_peak_dbtp(out)
+    trim_db = 0.0
+    if tp > ceiling_dbtp - 0.05:
+        trim_db = ceiling_dbtp - 0.05 - tp
+        out *= np.float32(10 ** (trim_db / 20))
+        tp += trim_db  # exact: true peak is linear in gain
+        lufs += trim_db
+    lra = loudness.loudness_range(out, sample_rate)
+    chain = [
+        *params,
+        {"plugin": "Gain", "gain_db": round(gain_db, 3), "role": "loudness normalisation"},
+        {"plugin": "LookaheadLimiter", "ceiling_dbfs": limit_db, "hold_ms": LIMIT_HOLD_MS,
+         "attack_release_ms": list(LIMIT_SMOOTH_MS), "stereo_link": True},
+        {"plugin": "Gain", "gain_db": round(trim_db, 3), "role": "true-peak trim"},
+        {"plugin": "Fade", "in_s": FADE_IN_S, "out_s": FADE_OUT_S},
+    ]
+    report = MasterReport(
+        target_lufs=target_lufs,
+        ceiling_dbtp=ceiling_dbtp,
+        input_lufs=in_lufs,
+        input_true_peak_dbtp=in_tp,
+        lufs=lufs,
+        true_peak_dbtp=tp,
+        lra=lra,
+        sample_peak_dbfs=loudness.sample_peak_dbfs(out),
+        gain_db=gain_db,
+        trim_db=trim_db,
+        iterations=iterations,
+        chain=chain,
+    )
+    return out.astype(np.float32, copy=False), report

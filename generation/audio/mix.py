@@ -1,0 +1,180 @@
+"""Mix stems into a stereo bus with pedalboard: gain staging, per-stem EQ, pan, a shared reverb.
+
+``mix_plan(stem_names, style=...)`` decides every parameter from the stem names (which carry the
+arranger's role: ``00-melody_violin``, ``04-drums``) and the style; it is plain data, recorded in
+provenance (``MixPlan.as_dict()``). ``mix(stems, style=..., sample_rate=...)`` applies it:
+
+1. each stem is levelled to a reference RMS over its active part (so a quiet GM preset does not
+   vanish), clamped to ±12 dB, then given its role gain;
+2. per-stem high-pass and EQ (pedalboard), constant-power pan;
+3. a send from every stem to one reverb bus (pedalboard ``Reverb``, fully wet);
+4. the bus is scaled so its sample peak sits at ``MIX_PEAK_DBFS``: nothing clips before the master.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from generation.audio.styles import BASS, CHORDS, COUNTER, MELODY, PAD, get_style
+
+REFERENCE_RMS_DBFS = -20.0
+MIX_PEAK_DBFS = -6.0
+DRUMS_ROLE = "drums"
+
+# role → (high-pass Hz, [(kind, freq Hz, gain dB, q)], pan fallback)
+ROLE_EQ: dict[str, tuple[float, list[tuple[str, float, float, float]]]] = {
+    MELODY: (120.0, [("peak", 2500.0, 1.5, 0.9), ("peak", 350.0, -1.5, 1.0)]),
+    COUNTER: (150.0, [("peak", 3000.0, -1.5, 0.8), ("peak", 300.0, -1.0, 1.0)]),
+    CHORDS: (110.0, [("peak", 400.0, -2.0, 0.9), ("high_shelf", 9000.0, -1.0, 0.7)]),
+    PAD: (90.0, [("peak", 500.0, -2.5, 0.8), ("high_shelf", 8000.0, -2.0, 0.7)]),
+    BASS: (35.0, [("low_shelf", 90.0, 1.5, 0.7), ("high_shelf", 3000.0, -3.0, 0.7)]),
+    DRUMS_ROLE: (30.0, [("peak", 60.0, 1.5, 1.0), ("peak", 450.0, -2.0, 1.0),
+                        ("high_shelf", 10000.0, 1.0, 0.7)]),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StemSettings:
+    """How one stem enters the mix."""
+
+    name: str
+    role: str
+    gain_db: float
+    pan: float
+    highpass_hz: float
+    eq: tuple[tuple[str, float, float, float], ...]
+    reverb_send: float
+
+
+@dataclass(frozen=True)
+class MixPlan:
+    """Every parameter of a mix (provenance: "mix chain with parameters")."""
+
+    style: str
+    reference_rms_dbfs: float
+    level_clamp_db: float
+    stems: tuple[StemSettings, ...]
+    reverb: dict = field(default_factory=dict)
+    bus_peak_dbfs: float = MIX_PEAK_DBFS
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def stem_role(name: str) -> str:
+    """The arranger role encoded in a stem name (``00-melody_violin`` → ``melody``)."""
+    label = name.split("-", 1)[-1]
+    head = label.split("_", 1)[0].rstrip(":")
+    if head in ROLE_EQ:
+        return head
+    return DRUMS_ROLE if "drum" in label else CHORDS
+
+
+def mix_plan(stem_names: list[str], *, style: str) -> MixPlan:
+    """The mix settings for these stems in ``style``."""
+    st = get_style(style)
+    by_role = {p.role: p for p in st.parts}
+    settings = []
+    seen_pans: dict[str, int] = {}
+    for name in stem_names:
+        role = stem_role(name)
+        part = by_role.get(role)
+        if role == DRUMS_ROLE:
+            gain, pan, send = st.drum_gain_db, 0.0, 0.5
+        elif part is not None:
+            gain, pan, send = part.gain_db, part.pan, part.reverb_send
+        else:
+            gain, pan, send = -4.0, 0.0, 1.0
+        k = seen_pans.get(role, 0)  # a second stem of the same role goes to the other side
+        seen_pans[role] = k + 1
+        if k:
+            pan = -pan if pan else 0.3 * (-1) ** k
+        hp, eq = ROLE_EQ[role]
+        settings.append(StemSettings(name, role, gain, pan, hp, tuple(eq), send))
+    reverb = {
+        "room_size": st.reverb_room,
+        "damping": 0.5,
+        "width": 1.0,
+        "return_level": st.reverb,
+        "pre_highpass_hz": 250.0,
+        "post_lowpass_hz": 9000.0,
+    }
+    return MixPlan(style, REFERENCE_RMS_DBFS, 12.0, tuple(settings), reverb)
+
+
+def _eq_board(s: StemSettings):
+    from pedalboard import HighpassFilter, HighShelfFilter, LowShelfFilter, PeakFilter, Pedalboard
+
+    plugins = [HighpassFilter(cutoff_frequency_hz=s.highpass_hz)]
+    for kind, freq, gain, q in s.eq:
+        cls = {"peak": PeakFilter, "low_shelf": LowShelfFilter, "high_shelf": HighShelfFilter}[kind]
+        plugins.append(cls(cutoff_frequency_hz=freq, gain_db=gain, q=q))
+    return Pedalboard(plugins)
+
+
+def active_rms_db(audio: np.ndarray, sample_rate: int) -> float:
+    """RMS in dBFS over the 50 ms windows within 40 dB of the loudest (the stem's playing part)."""
+    mono = np.abs(audio).max(axis=0) if audio.ndim == 2 else np.abs(audio)
+    win = max(1, int(0.05 * sample_rate))
+    n = (mono.size // win) * win
+    if n == 0:
+        return -math.inf
+    power = (audio[..., :n].astype(np.float64) ** 2).reshape(-1, n // win, win).mean(axis=(0, 2))
+    if power.max() <= 0:
+        return -math.inf
+    active = power >= power.max() * 1e-4
+    return 10 * math.log10(float(power[active].mean()))
+
+
+def _pan_gains(pan: float) -> tuple[float, float]:
+    theta = (pan + 1.0) * math.pi / 4.0  # constant power, 0 dB sum at centre (-3 dB each side)
+    return math.cos(theta) * math.sqrt(2), math.sin(theta) * math.sqrt(2)
+
+
+def mix(stems: dict[str, np.ndarray], *, style: str, sample_rate: int) -> np.ndarray:
+    """A stereo float32 ``(2, n)`` mix of ``stems`` with peaks at ``MIX_PEAK_DBFS``."""
+    return mix_with_plan(stems, style=style, sample_rate=sample_rate)[0]
+
+
+def mix_with_plan(
+    stems: dict[str, np.ndarray], *, style: str, sample_rate: int
+) -> tuple[np.ndarray, MixPlan]:
+    """The mix and the plan it followed."""
+    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard, Reverb
+
+    if not stems:
+        raise ValueError("nothing to mix: no stems")
+    plan = mix_plan(list(stems), style=style)
+    n = max(a.shape[-1] for a in stems.values())
+    bus = np.zeros((2, n), dtype=np.float32)
+    send_bus = np.zeros((2, n), dtype=np.float32)
+    for s in plan.stems:
+        audio = np.asarray(stems[s.name], dtype=np.float32)
+        if audio.ndim == 1:
+            audio = np.stack([audio, audio])
+        level = active_rms_db(audio, sample_rate)
+        if not math.isfinite(level):
+            continue
+        trim = float(np.clip(REFERENCE_RMS_DBFS - level, -plan.level_clamp_db, plan.level_clamp_db))
+        processed = _eq_board(s)(audio, sample_rate)
+        left, right = _pan_gains(s.pan)
+        g = 10 ** ((trim + s.gain_db) / 20)
+        processed[0] *= g * left
+        processed[1] *= g * right
+        bus[:, : processed.shape[1]] += processed
+        send_bus[:, : processed.shape[1]] += processed * s.reverb_send
+    r = plan.reverb
+    wet = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=r["pre_highpass_hz"]),
+        Reverb(room_size=r["room_size"], damping=r["damping"], width=r["width"],
+               wet_level=1.0, dry_level=0.0),
+        LowpassFilter(cutoff_frequency_hz=r["post_lowpass_hz"]),
+    ])(send_bus, sample_rate)  # fmt: skip
+    bus += wet * r["return_level"]
+    peak = float(np.max(np.abs(bus)))
+    if peak > 0:
+        bus *= 10 ** (plan.bus_peak_dbfs / 20) / peak
+    return bus, plan
