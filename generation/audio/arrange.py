@@ -489,7 +489,7 @@ def arrange(
     if not use_drums:
         for s in sections:
             s.drums = None
-    seventh = st.slug in ("lo-fi", "ambient", "electronic")
+    seventh = st.slug in ("lo-fi", "ambient")
 
     tracks = [_Track(p, prog) for p, prog in parts]
     drum_track = _Track(None, 0) if use_drums else None

@@ -70,7 +70,7 @@ class _WarmSynth:
             gain=SYNTH_GAIN,
             samplerate=float(sample_rate),
             channels=16,
-            **{"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 512},
+            **{"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 64},
         )
         self.sfid = self.synth.sfload(soundfont)
         if self.sfid < 0:
