@@ -11,3 +11,13 @@ DEFAULT_LENGTH_S = (120, 240)
 MAX_EVENT_BATCH = 500
 EVENT_MAX_FUTURE_S = 5 * 60
 EVENT_MAX_AGE_DAYS = 30
+KEY_MODES: tuple[str, ...] = ("major", "minor")
+
+
+def style_slugs() -> tuple[str, ...]:
+    from generation.audio.styles import style_names
+
+    return tuple(style_names())
+
+
+STYLES: tuple[str, ...] = style_slugs()

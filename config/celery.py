@@ -9,3 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("cadenza")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Periodic upkeep (run `celery -A config beat`): the reaper takes back stuck jobs, the sweeper
+# deletes objects no row references.
+app.conf.beat_schedule = {
+    "reap-jobs": {"task": "generation.tasks.reap_jobs", "schedule": 60.0},
+    "sweep-objects": {"task": "generation.tasks.sweep_objects", "schedule": 3600.0},
+}

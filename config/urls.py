@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from generation.api.views import LicenceKeyApi, signed_object
+
 handler404 = "config.api.errors.not_found"
 handler500 = "config.api.errors.server_error"
 
@@ -12,4 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("generation.api.urls")),
+    path(".well-known/cadenza-licence-key", LicenceKeyApi.as_view(), name="licence-key"),
+    path("objects/<str:token>", signed_object, name="signed-object"),
 ]

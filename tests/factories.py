@@ -45,3 +45,36 @@ def event_payload(track, **overrides) -> dict:
         "position_ms": 0,
         "occurred_at": timezone.now().isoformat(),
     } | overrides
+
+
+class PublishedTrackFactory(TrackFactory):
+    """A track with the rows publishing writes (provenance, a personal licence, one rendition)."""
+
+    midi_key = "midi/00/00.mid"
+    status = TrackStatus.IN_REVIEW
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def records(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy's signature
+        from generation.models import Licence, LicenceScope, Provenance, Rendition
+
+        if not create:
+            return
+        Rendition.objects.create(track=obj, format="mp3-320", codec="mp3", mime_type="audio/mpeg", bitrate_kbps=320,
+                                 key="tracks/00/00.mp3", sha256="0" * 64, size=1, duration_s=obj.duration_s)
+        Provenance.objects.create(track=obj, record={"track_id": str(obj.id)}, record_sha256="0" * 64,
+                                  storage_key=f"provenance/{obj.id}.json")
+        Licence.objects.create(track=obj, licensee=obj.owner, licensee_ref=obj.owner.public_id,
+                               licence_id="LicenseRef-Cadenza-Personal-1.0", scope=LicenceScope.PERSONAL,
+                               commercial_use=False, attribution="Cadenza", certificate={}, granted_at=timezone.now())
+
+
+def job_for(user, **fields):
+    from generation.models import GenerationJob
+
+    return GenerationJob.objects.create(
+        user=user, conditioning_schema="cond-v1", conditioning=[0.0] * 25, style="piano", seed=1, length_s=30.0,
+        **fields,
+    )

@@ -8,6 +8,8 @@ asked for alice's object: bob and charlie get 404, never a hint that it exists.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.factories import PublishedTrackFactory, job_for
+
 ANON, OWNER, OTHER, STAFF = "anon", "owner", "other", "staff"
 
 # name → {method: {caller: expected status}}; "body" requests send an empty JSON object.
@@ -31,10 +33,25 @@ RULES: dict[str, dict[str, dict[str, int]]] = {
     "styles": {"GET": OPEN},
     "health": {"GET": OPEN},
     "ready": {"GET": OPEN},
+    "generations": {"GET": SIGNED_IN, "POST": {ANON: 401, OWNER: 202, OTHER: 202, STAFF: 202}},
+    "generation-detail": {"GET": OWNER_ONLY},
+    "tracks": {"GET": SIGNED_IN},
+    "track-detail": {"GET": OWNER_ONLY},
+    "track-midi": {"GET": {ANON: 401, OWNER: 302, OTHER: 404, STAFF: 404}},
+    "track-provenance": {"GET": OWNER_ONLY},
+    "track-licence": {"GET": OWNER_ONLY},
+    "licence-verify": {"POST": OPEN_BAD_BODY},
+    "licence-key": {"GET": OPEN},
 }
 
 # Route names whose URL takes an object id, and how to make alice's object for them.
-OBJECT_ROUTES: dict[str, callable] = {}
+OBJECT_ROUTES: dict[str, callable] = {
+    "generation-detail": lambda owner: job_for(owner),
+    "track-detail": lambda owner: PublishedTrackFactory(owner=owner),
+    "track-midi": lambda owner: PublishedTrackFactory(owner=owner),
+    "track-provenance": lambda owner: PublishedTrackFactory(owner=owner),
+    "track-licence": lambda owner: PublishedTrackFactory(owner=owner),
+}
 
 
 def api_route_names(resolver=None, prefix: str = "") -> set[str]:

@@ -8,7 +8,6 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from accounts import vocabulary
 from accounts.models import Mode, PreferenceVersion, User
 from config.api.serializers import StrictSerializer
-from generation.audio.styles import style_names
 
 
 class StrictFieldsMixin:
@@ -62,7 +61,7 @@ class PreferencesInput(StrictSerializer):
     """A full set of listening preferences (PATCH merges the current version in first)."""
 
     styles = serializers.ListField(
-        child=serializers.ChoiceField(choices=style_names()), max_length=len(style_names())
+        child=serializers.ChoiceField(choices=vocabulary.STYLES), max_length=len(vocabulary.STYLES)
     )
     moods = serializers.ListField(
         child=serializers.ChoiceField(choices=vocabulary.MOODS), max_length=len(vocabulary.MOODS)

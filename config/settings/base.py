@@ -213,7 +213,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"InstrumentFamilyEnum": "accounts.vocabulary.INSTRUMENT_FAMILIES"},
+    "ENUM_NAME_OVERRIDES": {
+        "InstrumentFamilyEnum": "accounts.vocabulary.INSTRUMENT_FAMILIES",
+        "StyleEnum": "accounts.vocabulary.STYLES",
+        "MoodEnum": "accounts.vocabulary.MOODS",
+        "KeyModeEnum": "accounts.vocabulary.KEY_MODES",
+        "PreferredModeEnum": "accounts.models.Mode",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -227,6 +233,14 @@ CADENZA_CHECKPOINT = env.path(
 )
 # Ed25519 key that signs licence certificates (PEM, PKCS#8). Empty: a development key under var/.
 CADENZA_LICENCE_SIGNING_KEY = env.str("CADENZA_LICENCE_SIGNING_KEY", default="")
+CADENZA_DEV_LICENCE_KEY_PATH = VAR_DIR / "licence-signing-key.pem"
+CADENZA_LICENSOR = env.str("CADENZA_LICENSOR", default="Cadenza")
+# C2PA content credentials: certificate chain (PEM) and its private key. `make` generates a
+# development chain under var/dev-certs/ when none is configured.
+CADENZA_C2PA_CERT = env.path("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem"))
+CADENZA_C2PA_KEY = env.path("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key"))
+CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
+CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)
 CADENZA_JOB_MAX_ATTEMPTS = env.int("CADENZA_JOB_MAX_ATTEMPTS", default=5)
 

@@ -10,6 +10,9 @@ if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         "SECRET_KEY must be set to a random value of at least 50 characters in production."
     )
 
+if not env.str("CADENZA_LICENCE_SIGNING_KEY", default=""):
+    raise ImproperlyConfigured("CADENZA_LICENCE_SIGNING_KEY (an Ed25519 private key, PEM) is required in production.")
+
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")  # no default: refuse to guess the host names
 

@@ -34,5 +34,19 @@ def test_it_refuses_the_development_secret_key():
 
 
 def test_the_deploy_check_passes_in_production():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY, CADENZA_LICENCE_SIGNING_KEY=_dev_key_pem())
     assert result.returncode == 0, result.stderr
+
+
+def _dev_key_pem() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from generation.provenance.licence import private_key_pem
+
+    return private_key_pem(Ed25519PrivateKey.generate()).decode()
+
+
+def test_it_refuses_to_start_without_a_licence_signing_key():
+    result = _manage("check", SECRET_KEY=GOOD_KEY)
+    assert result.returncode != 0
+    assert "CADENZA_LICENCE_SIGNING_KEY" in result.stderr

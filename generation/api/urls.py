@@ -1,0 +1,14 @@
+from django.urls import path
+
+from generation.api import views
+
+urlpatterns = [
+    path("generations", views.GenerationsApi.as_view(), name="generations"),
+    path("generations/<uuid:pk>", views.GenerationDetailApi.as_view(), name="generation-detail"),
+    path("tracks", views.TracksApi.as_view(), name="tracks"),
+    path("tracks/<uuid:pk>", views.TrackDetailApi.as_view(), name="track-detail"),
+    path("tracks/<uuid:pk>/midi", views.TrackMidiApi.as_view(), name="track-midi"),
+    path("tracks/<uuid:pk>/provenance", views.TrackProvenanceApi.as_view(), name="track-provenance"),
+    path("tracks/<uuid:pk>/licence", views.TrackLicenceApi.as_view(), name="track-licence"),
+    path("licences/verify", views.LicenceVerifyApi.as_view(), name="licence-verify"),
+]

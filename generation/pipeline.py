@@ -1,0 +1,66 @@
+"""The bridge from Django to the pure packages: settings in, plain values out.
+
+Loads the model checkpoint once per process, finds the soundfont once, and exposes one function
+per pipeline stage. Nothing here touches the database; generation.services does.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+SAMPLE_RATE = 44100
+
+
+@lru_cache(maxsize=1)
+def model_bundle():
+    """The shipped (or configured) checkpoint, loaded once per worker process."""
+    from generation.model.compose import load_bundle
+
+    return load_bundle(Path(settings.CADENZA_CHECKPOINT))
+
+
+@lru_cache(maxsize=1)
+def soundfont() -> Path:
+    from generation.audio.render import default_soundfont
+
+    return Path(settings.CADENZA_SOUNDFONT) if settings.CADENZA_SOUNDFONT else default_soundfont()
+
+
+@lru_cache(maxsize=1)
+def soundfont_sha256() -> str:
+    from generation.audio.render import soundfont_sha256 as digest
+
+    return digest(soundfont())
+
+
+def midi_from_bytes(data: bytes):
+    import pretty_midi
+
+    return pretty_midi.PrettyMIDI(io.BytesIO(data))
+
+
+def midi_to_bytes(midi) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def audio_to_flac(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Lossless 24-bit FLAC of a (channels, samples) float array (intermediate objects)."""
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.ascontiguousarray(audio.T), sample_rate, format="FLAC", subtype="PCM_24")
+    return buffer.getvalue()
+
+
+def audio_from_bytes(data: bytes) -> tuple[np.ndarray, int]:
+    import soundfile
+
+    samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    return np.ascontiguousarray(samples.T), rate

@@ -1,0 +1,265 @@
+"""Generation jobs: creation under a quota, the state machine, leases, the reaper.
+
+A job moves ``queued → composing → arranging → rendering → mastering → encoding → checking →
+publishing → published`` (or ``failed`` / ``rejected``). Only this module moves it. Each move is a
+compare-and-set on the job row and is recorded as a JobTransition. A task claims a job by taking
+its lease (owner = the Celery task id, which survives redelivery), so a redelivered task resumes
+its own work at once, and a lease left by a dead worker expires for the reaper.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import preferences_current
+from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition
+
+log = logging.getLogger(__name__)
+
+ORDER: tuple[str, ...] = (
+    JobStatus.QUEUED,
+    JobStatus.COMPOSING,
+    JobStatus.ARRANGING,
+    JobStatus.RENDERING,
+    JobStatus.MASTERING,
+    JobStatus.ENCODING,
+    JobStatus.CHECKING,
+    JobStatus.PUBLISHING,
+    JobStatus.PUBLISHED,
+)
+# Which task (and so which queue) works on a job in each status.
+PHASE_OF_STATUS: dict[str, str] = {
+    JobStatus.QUEUED: "compose",
+    JobStatus.COMPOSING: "compose",
+    JobStatus.ARRANGING: "render",
+    JobStatus.RENDERING: "render",
+    JobStatus.MASTERING: "render",
+    JobStatus.ENCODING: "render",
+    JobStatus.CHECKING: "render",
+    JobStatus.PUBLISHING: "publish",
+}
+LEASE = timedelta(minutes=10)
+OVERRIDE_FIELDS = ("style", "mood", "tempo", "key", "mode", "length_s", "seed")
+
+
+class QuotaExceeded(Exception):
+    """The listener has used their generations for the period."""
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now (or it has moved on): stop without writing."""
+
+
+def next_status(status: str) -> str:
+    return ORDER[ORDER.index(status) + 1]
+
+
+def progress(status: str) -> int:
+    """0–100 for the API: how far along the state machine a job is."""
+    if status in (JobStatus.FAILED, JobStatus.REJECTED):
+        return 100
+    return round(100 * ORDER.index(status) / (len(ORDER) - 1))
+
+
+# ------------------------------------------------------------------------------------------------
+# Creation
+# ------------------------------------------------------------------------------------------------
+def _title(mood: str | None, style: str, conditioning) -> str:
+    names = ["C", "D♭", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"]
+    key = f"{names[conditioning.key_tonic]} {conditioning.mode}"
+    return f"{(mood or style).replace('-', ' ').title()} {style.replace('-', ' ')} in {key}"
+
+
+def generation_request_create(*, user: User, overrides: dict[str, Any]) -> GenerationJob:
+    """Validate, take one unit of the listener's quota atomically, store the request, enqueue."""
+    from recommendations.taste import draw_request
+
+    seed = int(overrides.get("seed", random.SystemRandom().randrange(2**31)))
+    prefs_version = preferences_current(user=user)
+    snapshot = _preference_snapshot(prefs_version)
+    request = draw_request(snapshot, seed=seed, overrides=overrides)
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user.pk)  # serialises this listener's requests
+        since = timezone.now() - timedelta(days=1)
+        used = GenerationJob.objects.filter(user=user, created_at__gte=since).count()
+        if used >= settings.CADENZA_GENERATION_QUOTA_PER_DAY:
+            raise QuotaExceeded(f"{used} generations in the last 24 hours")
+        job = GenerationJob.objects.create(
+            user=user,
+            overrides=overrides,
+            conditioning_schema=request.as_dict()["schema"],
+            conditioning=request.conditioning.to_vector(),
+            preference_version=prefs_version,
+            preference_snapshot=snapshot,
+            style=request.style,
+            seed=seed,
+            length_s=request.length_s,
+            work={
+                "request": request.as_dict(),
+                "title": _title(request.mood, request.style, request.conditioning),
+                "provenance_id": str(uuid.uuid4()),
+            },
+        )
+        _record(job, JobStatus.QUEUED, JobStatus.QUEUED, note="created")
+        transaction.on_commit(lambda: enqueue(job))
+    return job
+
+
+def _preference_snapshot(version) -> dict[str, Any]:
+    if version is None:
+        return {}
+    from accounts.services import PREFERENCE_FIELDS
+
+    return {"version": version.version} | {name: getattr(version, name) for name in PREFERENCE_FIELDS}
+
+
+def enqueue(job: GenerationJob) -> None:
+    """Send the job to the task of its current phase (the queue decides which workers)."""
+    from generation import tasks
+
+    phase = PHASE_OF_STATUS.get(job.status)
+    if phase is not None:
+        tasks.TASK_OF_PHASE[phase].delay(str(job.id))
+
+
+# ------------------------------------------------------------------------------------------------
+# Claims and moves
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Claim:
+    job: GenerationJob
+    owner: str
+
+
+def job_claim(*, job_id: str, phase: str, owner: str) -> Claim | None:
+    """Take the job's lease for ``phase`` if it is free, expired, or already ours (a redelivery).
+
+    Returns None when there is nothing to do: the job is elsewhere in its life, or another live
+    worker holds it. Counts an attempt; past the limit the job fails as a poison job.
+    """
+    now = timezone.now()
+    statuses = [status for status, p in PHASE_OF_STATUS.items() if p == phase]
+    free = Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires_at__lt=now)
+    updated = GenerationJob.objects.filter(Q(id=job_id, status__in=statuses) & free).update(
+        lease_owner=owner, lease_expires_at=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not updated:
+        return None
+    job = GenerationJob.objects.get(id=job_id)
+    if job.attempts > settings.CADENZA_JOB_MAX_ATTEMPTS:
+        job_fail(job=job, owner=owner, code="attempt_limit", message=f"gave up after {job.attempts - 1} attempts")
+        return None
+    return Claim(job=job, owner=owner)
+
+
+def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> GenerationJob:
+    """Move the claimed job to its next status, merging ``work``; LeaseLost if it is not ours."""
+    job = claim.job
+    target = next_status(job.status)
+    merged = {**job.work, **(work or {})}
+    with transaction.atomic():
+        updated = GenerationJob.objects.filter(id=job.id, status=job.status, lease_owner=claim.owner).update(
+            status=target, work=merged, updated_at=timezone.now()
+        )
+        if not updated:
+            raise LeaseLost(str(job.id))
+        _record(job, job.status, target)
+    job.status, job.work = target, merged
+    return job
+
+
+def job_release(*, claim: Claim) -> None:
+    """Give the lease back so the next phase's task can take the job."""
+    GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
+        lease_owner="", lease_expires_at=None, attempts=0
+    )
+
+
+def job_fail(*, job: GenerationJob, owner: str | None, code: str, message: str, rejected: bool = False) -> None:
+    """End a job as failed (or rejected by a quality gate), with the reason."""
+    target = JobStatus.REJECTED if rejected else JobStatus.FAILED
+    query = GenerationJob.objects.filter(id=job.id).exclude(status__in=TERMINAL_STATUSES)
+    if owner is not None:
+        query = query.filter(lease_owner=owner)
+    with transaction.atomic():
+        if query.update(status=target, error_code=code, error_message=message[:2000], lease_owner="", lease_expires_at=None):
+            _record(job, job.status, target, note=f"{code}: {message}"[:500])
+    log.warning("job %s %s: %s %s", job.id, target, code, message)
+
+
+def _record(job: GenerationJob, from_status: str, to_status: str, *, note: str = "") -> None:
+    JobTransition.objects.create(job=job, from_status=from_status, to_status=to_status, attempt=job.attempts, note=note)
+
+
+# ------------------------------------------------------------------------------------------------
+# Reaper
+# ------------------------------------------------------------------------------------------------
+def jobs_reap(*, stale_after: timedelta = timedelta(minutes=2)) -> list[str]:
+    """Re-enqueue jobs nobody is working on: queued and never picked up (a crash between commit
+    and enqueue), or holding an expired lease (a worker that died)."""
+    now = timezone.now()
+    stuck = GenerationJob.objects.exclude(status__in=TERMINAL_STATUSES).filter(
+        Q(lease_owner="", updated_at__lt=now - stale_after) | Q(lease_expires_at__lt=now)
+    )
+    reaped = []
+    for job in stuck:
+        GenerationJob.objects.filter(id=job.id, lease_owner=job.lease_owner).update(lease_owner="", lease_expires_at=None, updated_at=now)
+        enqueue(job)
+        reaped.append(str(job.id))
+    return reaped
+
+
+# ------------------------------------------------------------------------------------------------
+# Running a phase (what a task does)
+# ------------------------------------------------------------------------------------------------
+def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
+    """Claim the job and run its stages of ``phase`` in order; then hand it to the next phase.
+
+    Storage and network errors propagate (the task retries them with backoff); a quality-gate
+    Rejection ends the job as rejected; any other error fails it with the reason.
+    """
+    from generation.services.stages import STAGES, Rejection
+
+    claim = job_claim(job_id=job_id, phase=phase, owner=owner)
+    if claim is None:
+        return None
+    job = claim.job
+    try:
+        while PHASE_OF_STATUS.get(job.status) == phase:
+            work = STAGES[job.status](job) if job.status in STAGES else {}
+            job = job_advance(claim=claim, work=work)
+    except LeaseLost:
+        return None
+    except Rejection as rejection:
+        job_fail(job=job, owner=owner, code=rejection.code, message=str(rejection), rejected=True)
+        return JobStatus.REJECTED
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001 - the job records any failure with its reason
+        log.exception("job %s failed in %s", job.id, job.status)
+        job_fail(job=job, owner=owner, code="stage_error", message=f"{job.status}: {type(error).__name__}: {error}")
+        return JobStatus.FAILED
+    job_release(claim=claim)
+    if job.status not in TERMINAL_STATUSES:
+        transaction.on_commit(lambda: enqueue(job))
+    return job.status
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ConnectionError, TimeoutError, BotoCoreError, ClientError)
+
+
+TRANSIENT_ERRORS = _transient_errors()

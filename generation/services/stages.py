@@ -1,0 +1,257 @@
+"""One service per pipeline stage: read the job's inputs, call the pure stage, store the output.
+
+Each stage is idempotent: its outputs are content-addressed objects (a rerun writes the same keys,
+or finds them there) recorded in ``job.work`` when the stage's move commits. A stage returns the
+``work`` entries it produced, or raises ``Rejection`` when a quality gate fails the track.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from generation import objects, pipeline
+from generation.models import GenerationJob, JobStatus
+
+MIDI = "audio/midi"
+FLAC = "audio/flac"
+
+
+class Rejection(Exception):
+    """A quality gate or the originality check refused the track."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses and numpy scalars → JSON-ready values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+def _meta(job: GenerationJob) -> dict[str, str]:
+    """Object metadata: opaque ids only (whoever holds a signed URL sees these headers)."""
+    from generation.provenance.licence import LICENCE_PERSONAL
+
+    return {"provenance-id": job.work["provenance_id"], "licence-id": LICENCE_PERSONAL}
+
+
+def _timed(work: dict[str, Any], started: float) -> dict[str, Any]:
+    return {**work, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def compose(job: GenerationJob) -> dict[str, Any]:
+    from generation.model.compose import compose as compose_piece
+    from generation.model.conditioning import Conditioning
+
+    started = time.perf_counter()
+    bundle = pipeline.model_bundle()
+    piece = compose_piece(bundle, Conditioning.from_vector(job.conditioning), seed=job.seed)
+    stored = objects.put_object(piece.midi_bytes, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))
+    return {
+        "composition": _timed(
+            {
+                "midi_key": stored.key,
+                "midi_sha256": stored.sha256,
+                "sampling": _plain(piece.sampling),
+                "measured": _plain(piece.measured.as_dict()),
+                "originality": _plain(piece.originality),
+                "candidates": _plain(piece.candidates),
+                "model": {
+                    "name": bundle.model_name,
+                    "version": bundle.model_version,
+                    "checkpoint_sha256": bundle.checkpoint_sha256,
+                    "manifest_sha256": bundle.manifest_sha256,
+                },
+            },
+            started,
+        )
+    }
+
+
+def arrange(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.arrange import arrange as arrange_piece
+
+    started = time.perf_counter()
+    piece = pipeline.midi_from_bytes(objects.read_object(job.work["composition"]["midi_key"]))
+    request = job.work["request"]
+    arranged = arrange_piece(
+        piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"]
+    )
+    data = pipeline.midi_to_bytes(arranged)
+    stored = objects.put_object(data, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))
+    programs = [
+        {"name": inst.name, "program": inst.program, "is_drum": inst.is_drum, "notes": len(inst.notes)}
+        for inst in arranged.instruments
+    ]
+    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs}, started)}
+
+
+def render(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.mix import mix_plan, mix_with_plan
+    from generation.audio.render import render_stems
+
+    started = time.perf_counter()
+    arranged = pipeline.midi_from_bytes(objects.read_object(job.work["arrangement"]["midi_key"]))
+    stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
+    plan = mix_plan(list(stems), style=job.style)
+    mixed = mix_with_plan(stems, plan, sample_rate=pipeline.SAMPLE_RATE)
+    stored = objects.put_object(
+        pipeline.audio_to_flac(mixed), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
+    )
+    return {
+        "mix": _timed(
+            {
+                "key": stored.key,
+                "sha256": stored.sha256,
+                "stems": list(stems),
+                "plan": _plain(plan),
+                "soundfont": {"path_name": pipeline.soundfont().name, "sha256": pipeline.soundfont_sha256()},
+            },
+            started,
+        )
+    }
+
+
+def master(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.master import master as master_audio
+
+    started = time.perf_counter()
+    mixed, rate = pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"]))
+    mastered, report = master_audio(mixed, rate)
+    stored = objects.put_object(
+        pipeline.audio_to_flac(mastered, rate), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
+    )
+    return {"master": _timed({"key": stored.key, "sha256": stored.sha256, "report": _plain(report)}, started)}
+
+
+def encode(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.encode import encode as encode_audio
+    from generation.audio.tags import TrackTags
+    from generation.provenance.licence import LICENCE_PERSONAL
+
+    started = time.perf_counter()
+    mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
+    model = job.work["composition"]["model"]
+    tags = TrackTags(
+        title=job.work["title"],
+        licence_id=LICENCE_PERSONAL,
+        licence_url=f"{_site()}/api/v1/licences/{LICENCE_PERSONAL}",
+        provenance_id=job.work["provenance_id"],
+        generator_model=model["name"],
+        generator_version=model["version"],
+    )
+    renditions = []
+    for rendition in encode_audio(mastered, rate, tags=tags):
+        credentialed = _with_credentials(job, rendition)
+        stored = objects.put_object(
+            credentialed.data,
+            prefix="tracks",
+            extension=rendition.extension,
+            content_type=rendition.mime_type,
+            metadata=_meta(job),
+        )
+        if credentialed.sidecar is not None:
+            sidecar = json.dumps(credentialed.sidecar, sort_keys=True).encode()
+            objects.put_at_key(stored.key + ".c2pa.json", sidecar, content_type="application/json", metadata=_meta(job))
+        renditions.append(
+            {
+                "format": rendition.name,
+                "container": rendition.container,
+                "codec": rendition.codec,
+                "mime_type": rendition.mime_type,
+                "bitrate_kbps": rendition.bitrate_kbps,
+                "key": stored.key,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                "duration_s": rendition.duration_s,
+                "encoder": _plain(rendition.encoder),
+                "c2pa": "embedded" if credentialed.embedded else ("sidecar" if credentialed.sidecar else "none"),
+            }
+        )
+    return {"renditions": renditions, "encode_seconds": round(time.perf_counter() - started, 3)}
+
+
+def _with_credentials(job: GenerationJob, rendition):
+    """C2PA content credentials: embedded where the format allows it, else a sidecar manifest."""
+    from generation.provenance import c2pa_embed
+
+    signer = _c2pa_signer()
+    if signer is None:
+        return c2pa_embed.Credentialed(data=rendition.data, embedded=False, sidecar=None)
+    model = job.work["composition"]["model"]
+    return c2pa_embed.attach_credentials(
+        rendition.data,
+        rendition.mime_type,
+        title=job.work["title"],
+        claim_generator="Cadenza",
+        provenance_id=job.work["provenance_id"],
+        licence_id=_meta(job)["licence-id"],
+        model_name=model["name"],
+        model_version=model["version"],
+        cert_chain_pem=signer[0],
+        private_key_pem=signer[1],
+    )
+
+
+def _c2pa_signer() -> tuple[bytes, bytes] | None:
+    from django.conf import settings
+
+    chain, key = settings.CADENZA_C2PA_CERT, settings.CADENZA_C2PA_KEY
+    if not (chain and key) or not chain.exists() or not key.exists():
+        return None
+    return chain.read_bytes(), key.read_bytes()
+
+
+def _site() -> str:
+    from django.conf import settings
+
+    return settings.SITE_URL.rstrip("/")
+
+
+def check(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.gates import run_gates
+
+    started = time.perf_counter()
+    originality = job.work["composition"]["originality"]
+    if originality["verdict"] != "original":
+        raise Rejection(
+            "too_close",
+            f"{originality['longest_match_notes']} notes match {originality['nearest_piece']}",
+        )
+    mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
+    gates = run_gates(mastered, rate, requested_duration_s=job.length_s)
+    if not gates.passed:
+        code, reason = gates.failures[0]
+        raise Rejection(code, "; ".join(f"{c}: {r}" for c, r in gates.failures))
+    return {"gates": _timed({"passed": True, "measurements": _plain(gates.measurements)}, started)}
+
+
+def publish(job: GenerationJob) -> dict[str, Any]:
+    from generation.services.publishing import track_publish
+
+    track_publish(job=job)
+    return {}
+
+
+STAGES: dict[str, Callable[[GenerationJob], dict[str, Any]]] = {
+    JobStatus.COMPOSING: compose,
+    JobStatus.ARRANGING: arrange,
+    JobStatus.RENDERING: render,
+    JobStatus.MASTERING: master,
+    JobStatus.ENCODING: encode,
+    JobStatus.CHECKING: check,
+    JobStatus.PUBLISHING: publish,
+}
