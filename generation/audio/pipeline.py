@@ -1,0 +1,139 @@
+"""The audio pipeline end to end, as one pure function with per-stage timings.
+
+``run_pipeline(piece, style=..., seed=..., length_s=..., avoid_instruments=..., soundfont=...,
+tags=...)`` = arrange → render_stems → mix → fit_length → master → encode → run_gates
+(+ pictures). The Django job runner may call the stages one by one instead; this function is
+what it would do, and what ``bench_pipeline`` times.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Collection
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from generation.audio.arrange import arrange
+from generation.audio.encode import RENDITIONS, Rendition, RenditionSpec, encode
+from generation.audio.gates import GateReport, run_gates
+from generation.audio.master import MasterReport, master
+from generation.audio.mix import MixPlan, mix_with_plan
+from generation.audio.pictures import piano_roll_png, waveform_png
+from generation.audio.render import render_stems, soundfont_sha256
+from generation.audio.styles import get_style
+from generation.audio.tags import TrackTags
+
+SAMPLE_RATE = 44100
+END_FADE_S = 1.5
+
+
+@dataclass
+class PipelineResult:
+    midi: pretty_midi.PrettyMIDI
+    midi_bytes: bytes  # the arrangement, kept next to the audio
+    audio: np.ndarray  # mastered (2, n) float32
+    sample_rate: int
+    mix_plan: MixPlan
+    master_report: MasterReport
+    renditions: list[Rendition]
+    gates: GateReport
+    soundfont: dict
+    timings: dict[str, float] = field(default_factory=dict)
+    piano_roll_png: bytes = b""
+    waveform_png: bytes = b""
+
+    def provenance(self) -> dict:
+        """Plain data for the provenance record (no audio bytes)."""
+        return {
+            "soundfont": self.soundfont,
+            "mix": self.mix_plan.as_dict(),
+            "master": self.master_report.as_dict(),
+            "renditions": [r.as_dict() for r in self.renditions],
+            "gates": self.gates.as_dict(),
+            "timings": self.timings,
+        }
+
+
+def midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
+    buf = io.BytesIO()
+    midi.write(buf)
+    return buf.getvalue()
+
+
+def fit_length(audio: np.ndarray, sample_rate: int, length_s: float,
+               fade_s: float = END_FADE_S) -> np.ndarray:  # fmt: skip
+    """Cut or pad ``audio`` to exactly ``length_s`` and fade the last ``fade_s`` out (cosine)."""
+    n = int(round(length_s * sample_rate))
+    x = audio[:, :n]
+    if x.shape[1] < n:
+        x = np.pad(x, ((0, 0), (0, n - x.shape[1])))
+    x = x.copy()
+    k = min(n, int(fade_s * sample_rate))
+    if k:
+        x[:, n - k:] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, k))).astype(np.float32)
+    return x
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str):
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(time.perf_counter() - t0, 4)
+
+
+def run_pipeline(
+    piece: pretty_midi.PrettyMIDI,
+    *,
+    style: str,
+    seed: int,
+    length_s: float,
+    avoid_instruments: Collection[str] = (),
+    soundfont: str | Path,
+    tags: TrackTags,
+    sample_rate: int = SAMPLE_RATE,
+    renditions: tuple[RenditionSpec, ...] = RENDITIONS,
+    pictures: bool = True,
+) -> PipelineResult:
+    """Composed piece → tagged renditions, gates, pictures; timings per stage (seconds)."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "arrange"):
+        midi = arrange(piece, style, seed=seed, length_s=length_s,
+                       avoid_instruments=avoid_instruments)  # fmt: skip
+        data = midi_bytes(midi)
+    with _timed(timings, "render"):
+        stems = render_stems(midi, soundfont=soundfont, sample_rate=sample_rate)
+    with _timed(timings, "mix"):
+        mixed, plan = mix_with_plan(stems, style=style, sample_rate=sample_rate)
+        del stems
+        mixed = fit_length(mixed, sample_rate, length_s)
+    with _timed(timings, "master"):
+        audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db)
+    with _timed(timings, "encode"):
+        rends = encode(audio, sample_rate, tags=tags, specs=renditions)
+    with _timed(timings, "gates"):
+        gates = run_gates(audio, sample_rate, requested_duration_s=length_s)
+    roll = wave = b""
+    if pictures:
+        with _timed(timings, "pictures"):
+            roll = piano_roll_png(midi)
+            wave = waveform_png(audio, sample_rate)
+    sf_info = {"path": str(soundfont), "name": Path(soundfont).name,
+               "sha256": soundfont_sha256(soundfont), "licence": "MIT (FluidR3 GM)"}  # fmt: skip
+    return PipelineResult(midi, data, audio, sample_rate, plan, report, rends, gates, sf_info,
+                          timings, roll, wave)  # fmt: skip
+
+
+def corpus_piece(name: str = "bach/bwv66.6") -> pretty_midi.PrettyMIDI:
+    """A music21 corpus piece as PrettyMIDI (development stand-in for the composer)."""
+    import music21
+
+    score = music21.corpus.parse(name)
+    data = music21.midi.translate.streamToMidiFile(score).writestr()
+    return pretty_midi.PrettyMIDI(io.BytesIO(data))
