@@ -73,8 +73,14 @@ def run_gates(
     requested_duration_s: float,
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = CEILING_DBTP,
+    lufs: float | None = None,
+    true_peak_dbtp: float | None = None,
 ) -> GateReport:
-    """Check a mastered track; every failing gate gives a reason."""
+    """Check a mastered track; every failing gate gives a reason.
+
+    ``lufs`` / ``true_peak_dbtp`` may be passed when they were just measured on this very array
+    (``MasterReport``) to skip measuring them again; otherwise they are measured here.
+    """
     x = loudness.as_channels(np.asarray(audio))
     failures: list[tuple[str, str]] = []
     duration = x.shape[1] / sample_rate
@@ -96,14 +102,15 @@ def run_gates(
         failures.append((CLIPPING, f"{clips} run(s) of {CLIP_RUN}+ samples at full scale, "
                                    f"sample peak {loudness.db(peak):+.2f} dBFS"))  # fmt: skip
 
-    lufs = loudness.integrated_loudness(x, sample_rate) if duration >= 0.4 else -math.inf
+    if lufs is None:
+        lufs = loudness.integrated_loudness(x, sample_rate) if duration >= 0.4 else -math.inf
     m["lufs"] = round(lufs, 2) if math.isfinite(lufs) else None
     if not math.isfinite(lufs) or abs(lufs - target_lufs) > LUFS_TOLERANCE:
         shown = f"{lufs:.2f} LUFS" if math.isfinite(lufs) else "silent"
         failures.append((LOUDNESS, f"integrated loudness {shown}, want {target_lufs:.1f} "
                                    f"± {LUFS_TOLERANCE} LUFS"))  # fmt: skip
 
-    tp = loudness.true_peak_dbtp(x)
+    tp = loudness.true_peak_dbtp(x) if true_peak_dbtp is None else true_peak_dbtp
     m["true_peak_dbtp"] = round(tp, 2) if math.isfinite(tp) else None
     if tp > ceiling_dbtp + 0.005:
         failures.append((TRUE_PEAK, f"true peak {tp:+.2f} dBTP exceeds {ceiling_dbtp:+.1f} dBTP"))

@@ -117,8 +117,12 @@ def master(
     target_lufs: float = -14.0,
     ceiling_dbtp: float = -1.0,
     brightness_db: float = 0.0,
+    measure_input_peak: bool = True,
 ) -> tuple[np.ndarray, MasterReport]:
     """Mastered stereo float32 ``(2, n)`` audio and its report. Mono input becomes dual mono.
+
+    ``measure_input_peak=False`` skips the input's true peak (reported as nan) when nobody
+    needs it (the pipeline: its input is our own mix).
 
     Raises ``MasteringError`` for silence, audio shorter than 0.5 s, or non-finite samples.
     """
@@ -135,7 +139,7 @@ def master(
     in_lufs = loudness.integrated_loudness(x, sample_rate)
     if not math.isfinite(in_lufs) or in_lufs < -70.0:
         raise MasteringError("audio is silent (no gating block above -70 LUFS)")
-    in_tp = loudness.true_peak_dbtp(x)
+    in_tp = loudness.true_peak_dbtp(x) if measure_input_peak else math.nan
 
     params = chain_parameters(sample_rate, brightness_db=brightness_db)
     pre = _board(params)(x, sample_rate)
@@ -143,23 +147,23 @@ def master(
     pre_lufs = loudness.integrated_loudness(pre, sample_rate)
     gain_db = float(np.clip(target_lufs - pre_lufs, -MAX_GAIN_DB, MAX_GAIN_DB))
     limit_db = ceiling_dbtp - LIMIT_MARGIN_DB  # sample ceiling; true peak may sit a bit above
-    out, lufs, iterations = pre, pre_lufs, 0
+    out, lufs, iterations, power = pre, pre_lufs, 0, None
     for iterations in range(1, 4):  # noqa: B007
         out = lookahead_limit(pre * np.float32(10 ** (gain_db / 20)), sample_rate, limit_db)
-        lufs = loudness.integrated_loudness(out, sample_rate)
+        _fade(out, sample_rate)
+        power = loudness.k_weighted_power(out, sample_rate)
+        lufs = loudness.integrated_from_power(power, sample_rate)
         if abs(lufs - target_lufs) <= 0.05:
             break
         gain_db = float(np.clip(gain_db + (target_lufs - lufs), -MAX_GAIN_DB, MAX_GAIN_DB))
-    out -= out.mean(axis=1, keepdims=True)
-    _fade(out, sample_rate)
+    lra = loudness.range_from_power(power, sample_rate)  # gain-independent: valid after the trim too
     tp = loudness.true_peak_dbtp(out)
     trim_db = 0.0
     if tp > ceiling_dbtp - 0.05:
         trim_db = ceiling_dbtp - 0.05 - tp
         out *= np.float32(10 ** (trim_db / 20))
-        tp += trim_db  # exact: true peak is linear in gain
+        tp += trim_db  # exact: loudness and true peak move with a linear gain dB for dB
         lufs += trim_db
-    lra = loudness.loudness_range(out, sample_rate)
     chain = [
         *params,
         {"plugin": "Gain", "gain_db": round(gain_db, 3), "role": "loudness normalisation"},

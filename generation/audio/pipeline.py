@@ -114,11 +114,13 @@ def run_pipeline(
         del stems
         mixed = fit_length(mixed, sample_rate, length_s)
     with _timed(timings, "master"):
-        audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db)
+        audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
+                               measure_input_peak=False)
     with _timed(timings, "encode"):
         rends = encode(audio, sample_rate, tags=tags, specs=renditions)
     with _timed(timings, "gates"):
-        gates = run_gates(audio, sample_rate, requested_duration_s=length_s)
+        gates = run_gates(audio, sample_rate, requested_duration_s=length_s,
+                          lufs=report.lufs, true_peak_dbtp=report.true_peak_dbtp)
     roll = wave = b""
     if pictures:
         with _timed(timings, "pictures"):
