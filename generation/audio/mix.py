@@ -25,6 +25,7 @@ from generation.audio.styles import BASS, CHORDS, COUNTER, MELODY, PAD, get_styl
 
 REFERENCE_RMS_DBFS = -20.0
 MIX_PEAK_DBFS = -6.0
+END_FADE_S = 1.5
 DRUMS_ROLE = "drums"
 
 # role → (high-pass Hz, [(kind, freq Hz, gain dB, q)], pan fallback)
@@ -137,15 +138,40 @@ def _pan_gains(pan: float) -> tuple[float, float]:
     return math.cos(theta) * math.sqrt(2), math.sin(theta) * math.sqrt(2)
 
 
-def mix(stems: dict[str, np.ndarray], *, style: str, sample_rate: int) -> np.ndarray:
+def mix(stems: dict[str, np.ndarray], *, style: str, sample_rate: int,
+        length_s: float | None = None) -> np.ndarray:  # fmt: skip
     """A stereo float32 ``(2, n)`` mix of ``stems`` with peaks at ``MIX_PEAK_DBFS``."""
-    return mix_with_plan(stems, style=style, sample_rate=sample_rate)[0]
+    return mix_with_plan(stems, style=style, sample_rate=sample_rate, length_s=length_s)[0]
+
+
+def fit_length(audio: np.ndarray, sample_rate: int, length_s: float,
+               fade_s: float = END_FADE_S) -> np.ndarray:  # fmt: skip
+    """Cut or pad ``audio`` to exactly ``length_s`` and fade the last ``fade_s`` out (cosine)."""
+    n = int(round(length_s * sample_rate))
+    x = audio[:, :n]
+    if x.shape[1] < n:
+        x = np.pad(x, ((0, 0), (0, n - x.shape[1])))
+    x = np.array(x, dtype=np.float32)
+    k = min(n, int(fade_s * sample_rate))
+    if k:
+        x[:, n - k:] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, k))).astype(np.float32)
+    return x
 
 
 def mix_with_plan(
-    stems: dict[str, np.ndarray], *, style: str, sample_rate: int, workers: int = 2
+    stems: dict[str, np.ndarray],
+    *,
+    style: str,
+    sample_rate: int,
+    workers: int = 2,
+    length_s: float | None = None,
 ) -> tuple[np.ndarray, MixPlan]:
-    """The mix and the plan it followed."""
+    """The mix and the plan it followed.
+
+    With ``length_s`` the mix is cut (or padded) to exactly that length with a 1.5 s cosine
+    fade-out over FluidSynth's release tail (``fit_length``): pass the requested track length so
+    the duration gate holds.
+    """
     from pedalboard import HighpassFilter, LowpassFilter, Pedalboard, Reverb
 
     if not stems:
@@ -189,6 +215,8 @@ def mix_with_plan(
     bus = wet * np.float32(r["return_level"])
     for processed in strips:
         bus[:, : processed.shape[1]] += processed
+    if length_s is not None:
+        bus = fit_length(bus, sample_rate, length_s)
     peak = float(np.max(np.abs(bus)))
     if peak > 0:
         bus *= 10 ** (plan.bus_peak_dbfs / 20) / peak

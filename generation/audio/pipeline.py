@@ -2,7 +2,8 @@
 
 ``run_pipeline(piece, style=..., seed=..., length_s=..., avoid_instruments=..., soundfont=...,
 tags=...)`` = arrange → render_stems → mix → fit_length → master → encode → run_gates
-(+ pictures). The Django job runner may call the stages one by one instead; this function is
+(+ pictures). ``warm_up()`` pays the one-off costs (imports, soundfont load) a worker
+process pays once at start. The Django job runner may call the stages one by one instead; this function is
 what it would do, and what ``bench_pipeline`` times.
 """
 
@@ -29,7 +30,6 @@ from generation.audio.styles import get_style
 from generation.audio.tags import TrackTags
 
 SAMPLE_RATE = 44100
-END_FADE_S = 1.5
 
 
 @dataclass
@@ -65,20 +65,6 @@ def midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
     return buf.getvalue()
 
 
-def fit_length(audio: np.ndarray, sample_rate: int, length_s: float,
-               fade_s: float = END_FADE_S) -> np.ndarray:  # fmt: skip
-    """Cut or pad ``audio`` to exactly ``length_s`` and fade the last ``fade_s`` out (cosine)."""
-    n = int(round(length_s * sample_rate))
-    x = audio[:, :n]
-    if x.shape[1] < n:
-        x = np.pad(x, ((0, 0), (0, n - x.shape[1])))
-    x = x.copy()
-    k = min(n, int(fade_s * sample_rate))
-    if k:
-        x[:, n - k:] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, k))).astype(np.float32)
-    return x
-
-
 @contextmanager
 def _timed(timings: dict[str, float], stage: str):
     t0 = time.perf_counter()
@@ -110,9 +96,8 @@ def run_pipeline(
     with _timed(timings, "render"):
         stems = render_stems(midi, soundfont=soundfont, sample_rate=sample_rate)
     with _timed(timings, "mix"):
-        mixed, plan = mix_with_plan(stems, style=style, sample_rate=sample_rate)
+        mixed, plan = mix_with_plan(stems, style=style, sample_rate=sample_rate, length_s=length_s)
         del stems
-        mixed = fit_length(mixed, sample_rate, length_s)
     with _timed(timings, "master"):
         audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
                                measure_input_peak=False)
@@ -130,6 +115,20 @@ def run_pipeline(
                "sha256": soundfont_sha256(soundfont), "licence": "MIT (FluidR3 GM)"}  # fmt: skip
     return PipelineResult(midi, data, audio, sample_rate, plan, report, rends, gates, sf_info,
                           timings, roll, wave)  # fmt: skip
+
+
+def warm_up(soundfont: str | Path, sample_rate: int = SAMPLE_RATE) -> float:
+    """Import the heavy modules and load the soundfont once per process; seconds it took."""
+    t0 = time.perf_counter()
+    import pedalboard  # noqa: F401
+    import scipy.signal  # noqa: F401
+
+    from generation.audio import loudness
+    from generation.audio.render import warm_synth
+
+    warm_synth(soundfont, sample_rate)
+    loudness.integrated_loudness(np.zeros((2, sample_rate), np.float32), sample_rate)
+    return time.perf_counter() - t0
 
 
 def corpus_piece(name: str = "bach/bwv66.6") -> pretty_midi.PrettyMIDI:
