@@ -1,0 +1,151 @@
+"""The arranger: instrumentation per style, avoided families, form, determinism, feel."""
+
+import io
+import itertools
+
+import numpy as np
+import pretty_midi
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generation.audio.arrange import analyse, arrange
+from generation.audio.styles import STYLES
+from generation.gm import DRUMS, GM_FAMILIES, program_family
+from tests.generation.audio.conftest import make_piece
+
+
+def _bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
+    buf = io.BytesIO()
+    pm.write(buf)
+    return buf.getvalue()
+
+
+def _families(pm):
+    return {program_family(i.program, is_drum=i.is_drum) for i in pm.instruments}
+
+
+def test_it_reads_melody_and_harmony(piece):
+    an = analyse(piece)
+    assert an.bars == 16 and an.beats_per_bar == 4.0
+    assert an.melody and an.counter
+    roots = [(c.root, c.quality) for c in an.chords[:8:2]]
+    assert roots == [(0, "maj"), (9, "min"), (5, "maj"), (7, "maj")]
+    assert (an.tonic.root, an.tonic.quality) == (0, "maj")
+
+
+@pytest.mark.parametrize("slug", list(STYLES))
+def test_each_style_uses_its_own_instruments(piece, slug):
+    out = arrange(piece, slug, seed=1, length_s=60)
+    style = STYLES[slug]
+    assert _families(out) <= set(style.primary_families)
+    assert any(i.is_drum for i in out.instruments) == style.has_drums
+    for inst in out.instruments:
+        assert inst.notes, inst.name
+        assert all(0 <= n.pitch < 128 and 1 <= n.velocity <= 127 for n in inst.notes)
+    assert 60 - 2.0 <= out.get_end_time() <= 60
+
+
+def test_drums_are_on_channel_10_and_pitched_parts_are_not(piece):
+    out = arrange(piece, "electronic", seed=1, length_s=30)
+    drums = [i for i in out.instruments if i.is_drum]
+    assert len(drums) == 1 and {n.pitch for n in drums[0].notes} >= {36}
+
+
+def test_the_same_seed_gives_the_same_midi_and_another_seed_does_not(piece):
+    a = _bytes(arrange(piece, "lo-fi", seed=7, length_s=45))
+    assert a == _bytes(arrange(piece, "lo-fi", seed=7, length_s=45))
+    assert a != _bytes(arrange(piece, "lo-fi", seed=8, length_s=45))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    slug=st.sampled_from(list(STYLES)),
+    avoid=st.sets(st.sampled_from([*GM_FAMILIES, DRUMS]), max_size=4),
+)
+def test_avoided_instruments_never_appear(piece, slug, avoid):
+    try:
+        out = arrange(piece, slug, seed=3, length_s=20, avoid_instruments=avoid)
+    except ValueError as exc:
+        assert "cannot be arranged while avoiding" in str(exc)
+        return
+    assert not (_families(out) & set(avoid))
+
+
+def test_it_falls_back_to_other_families(piece):
+    out = arrange(piece, "chamber", seed=1, length_s=30, avoid_instruments={"strings"})
+    assert "strings" not in _families(out) and len(out.instruments) >= 3
+
+
+def test_it_names_the_problem_when_a_style_cannot_avoid_an_instrument(piece):
+    with pytest.raises(ValueError, match=r"'piano'.*melody part needs one of piano, strings"):
+        arrange(piece, "piano", seed=1, length_s=30, avoid_instruments=["piano", "strings"])
+
+
+def test_unknown_families_and_lengths_are_refused(piece):
+    with pytest.raises(ValueError, match="unknown instrument families"):
+        arrange(piece, "folk", seed=1, length_s=30, avoid_instruments=["kazoo"])
+    with pytest.raises(ValueError, match="length_s"):
+        arrange(piece, "folk", seed=1, length_s=1.0)
+
+
+def _bar_prints(pm: pretty_midi.PrettyMIDI, bar_s: float) -> list[tuple]:
+    """Per bar: every note as (program, drum, pitch, onset in 16ths) — humanisation aside."""
+    bars: dict[int, list] = {}
+    for inst in pm.instruments:
+        for n in inst.notes:
+            b = int(n.start // bar_s)
+            bars.setdefault(b, []).append(
+                (inst.program, inst.is_drum, n.pitch, round((n.start - b * bar_s) / bar_s * 16)))
+    return [tuple(sorted(bars.get(b, []))) for b in range(max(bars) + 1)]
+
+
+def test_a_long_track_never_loops_four_identical_bars(piece):
+    out = arrange(piece, "folk", seed=2, length_s=180)
+    bpm = out.get_tempo_changes()[1][0]
+    prints = _bar_prints(out, 4 * 60.0 / bpm)
+    windows = [tuple(prints[i:i + 4]) for i in range(len(prints) - 3)]
+    assert len(prints) > 3 * 16  # several passes through the 16-bar composition
+    assert len(set(windows)) == len(windows)
+
+
+def test_form_has_an_intro_without_melody_and_ends_on_the_tonic(piece):
+    out = arrange(piece, "chamber", seed=4, length_s=90)
+    melody = next(i for i in out.instruments if i.name.startswith("melody"))
+    first_note = min(n.start for n in melody.notes)
+    assert first_note > 4.0  # the intro is harmony only
+    last = max(melody.notes, key=lambda n: n.start)
+    assert last.pitch % 12 == 0  # C major piece: the melody ends on C
+
+
+def test_lo_fi_swings_its_offbeats(piece):
+    out = arrange(piece, "lo-fi", seed=5, length_s=120)
+    bpm = out.get_tempo_changes()[1][0]
+    beat = 60.0 / bpm
+    hats = [n.start for i in out.instruments if i.is_drum for n in i.notes if n.pitch == 42]
+    frac = np.array([(t / beat) % 1.0 for t in hats])
+    offbeats = frac[(frac > 0.3) & (frac < 0.85)]
+    assert offbeats.size > 10
+    assert np.median(offbeats) > 0.6  # straight eighths would sit at 0.5
+
+
+def test_humanisation_varies_velocity_and_timing(piece):
+    out = arrange(piece, "chamber", seed=6, length_s=40)
+    bass = next(i for i in out.instruments if i.name.startswith("bass"))
+    assert len({n.velocity for n in bass.notes}) > 5
+    bpm = out.get_tempo_changes()[1][0]
+    offsets = [((n.start * bpm / 60.0) + 0.5) % 1.0 - 0.5 for n in bass.notes]
+    assert 0.001 < float(np.std(offsets)) < 0.1
+
+
+def test_a_waltz_keeps_three_beats(soundfont):
+    waltz = make_piece(16)
+    waltz.time_signature_changes = [pretty_midi.TimeSignature(3, 4, 0.0)]
+    out = arrange(waltz, "folk", seed=1, length_s=30)
+    assert out.time_signature_changes[0].numerator == 3
+
+
+def test_every_style_arranges_for_every_length(piece):
+    for slug, length in itertools.product(STYLES, (8.0, 30.0, 240.0)):
+        out = arrange(piece, slug, seed=0, length_s=length)
+        assert length - 2.5 <= out.get_end_time() <= length

@@ -1,0 +1,84 @@
+"""FluidSynth rendering, for real: stereo stems, pitch, timing, one warm synth."""
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from generation.audio import render
+from tests.generation.audio.conftest import SR
+
+
+def _one_note(program=73, pitch=69, start=0.5, end=1.5, drum=False):
+    pm = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(program=program, is_drum=drum, name="drums" if drum else "lead")
+    inst.notes.append(pretty_midi.Note(100, pitch, start, end))
+    pm.instruments.append(inst)
+    return pm
+
+
+def test_it_renders_one_stereo_float32_stem_per_instrument(piece, soundfont):
+    stems = render.render_stems(piece, soundfont=soundfont)
+    assert list(stems) == ["00-melody", "01-harmony"]
+    lengths = {a.shape for a in stems.values()}
+    assert len(lengths) == 1
+    (shape,) = lengths
+    assert shape[0] == 2 and shape[1] >= int(piece.get_end_time() * SR)
+    for audio in stems.values():
+        assert audio.dtype == np.float32
+        assert 0.01 < np.max(np.abs(audio)) < 1.0
+    assert not np.allclose(stems["00-melody"], stems["01-harmony"])
+
+
+def test_a_note_sounds_at_its_pitch_and_time(soundfont):
+    audio = render.render_stems(_one_note(), soundfont=soundfont)["00-lead"]
+    mono = audio.mean(axis=0)
+    before, during = mono[: int(0.45 * SR)], mono[int(0.7 * SR): int(1.4 * SR)]
+    assert np.max(np.abs(before)) < 1e-4
+    spectrum = np.abs(np.fft.rfft(during * np.hanning(during.size)))
+    freq = np.fft.rfftfreq(during.size, 1 / SR)[np.argmax(spectrum)]
+    assert freq == pytest.approx(440.0, rel=0.02)
+    onset = np.flatnonzero(np.abs(mono) > 1e-3)[0] / SR
+    assert onset == pytest.approx(0.5, abs=0.03)
+
+
+def test_stems_are_stereo_not_mono(soundfont):
+    pm = _one_note(program=0, pitch=40)  # FluidR3's piano is a stereo sample pair
+    audio = render.render_stems(pm, soundfont=soundfont)["00-lead"]
+    assert np.max(np.abs(audio[0] - audio[1])) > 1e-3
+
+
+def test_drums_render_on_channel_10(soundfont):
+    audio = render.render_stems(_one_note(program=0, pitch=38, end=0.7, drum=True),
+                                soundfont=soundfont)["00-drums"]
+    assert np.max(np.abs(audio)) > 0.01
+
+
+def test_the_release_tail_is_rendered_but_bounded(soundfont):
+    audio = render.render_stems(_one_note(program=89, pitch=60), soundfont=soundfont)["00-lead"]
+    assert 1.5 * SR < audio.shape[1] <= (1.5 + render.TAIL_MAX_S) * SR + 1024
+    assert np.max(np.abs(audio[:, int(1.6 * SR):])) > 1e-4  # the pad still rings after note-off
+
+
+def test_one_synth_is_kept_warm_per_soundfont(soundfont):
+    assert render.warm_synth(soundfont) is render.warm_synth(str(soundfont))
+
+
+def test_rendering_is_deterministic(piece, soundfont):
+    a = render.render_stems(piece, soundfont=soundfont)
+    b = render.render_stems(piece, soundfont=soundfont)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_the_soundfont_digest_is_cached(soundfont, monkeypatch):
+    first = render.soundfont_sha256(soundfont)
+    monkeypatch.setattr(render.hashlib, "sha256", None)  # a second hash would now fail
+    assert render.soundfont_sha256(soundfont) == first and len(first) == 64
+
+
+def test_default_soundfont_is_fluidr3():
+    assert render.default_soundfont().name == "FluidR3_GM.sf2"
+
+
+def test_an_empty_midi_is_refused(soundfont):
+    with pytest.raises(ValueError, match="no instruments"):
+        render.render_stems(pretty_midi.PrettyMIDI(), soundfont=soundfont)
