@@ -24,9 +24,20 @@ LUFS_TOLERANCE = 0.5
 FADE_IN_S = 0.005
 FADE_OUT_S = 0.03
 MAX_GAIN_DB = 60.0
+MAX_ITERATIONS = 10
 LIMIT_MARGIN_DB = 0.5  # sample-peak ceiling below the true-peak ceiling
 LIMIT_HOLD_MS = 30.0
 LIMIT_SMOOTH_MS = (21.0, 39.0)  # two moving averages; their half-widths sum below the hold
+
+
+def soft_clip(audio: np.ndarray, ceiling_dbfs: float) -> np.ndarray:
+    """Waveshaper: linear up to half the ceiling, then a tanh knee that never reaches it."""
+    c = np.float32(10 ** (ceiling_dbfs / 20))
+    knee = c / 2
+    mag = np.abs(audio)
+    over = mag > knee
+    shaped = np.where(over, knee + knee * np.tanh((mag - knee) / knee), mag)
+    return (np.sign(audio) * shaped).astype(np.float32)
 
 
 def lookahead_limit(audio: np.ndarray, sample_rate: int, ceiling_dbfs: float) -> np.ndarray:
@@ -148,14 +159,31 @@ def master(
     gain_db = float(np.clip(target_lufs - pre_lufs, -MAX_GAIN_DB, MAX_GAIN_DB))
     limit_db = ceiling_dbtp - LIMIT_MARGIN_DB  # sample ceiling; true peak may sit a bit above
     out, lufs, iterations, power = pre, pre_lufs, 0, None
-    for iterations in range(1, 4):  # noqa: B007
-        out = lookahead_limit(pre * np.float32(10 ** (gain_db / 20)), sample_rate, limit_db)
+    tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS): secant steps
+    clip = False  # soft clipper before the limiter, for material a peak limiter cannot lift
+    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007
+        driven = pre * np.float32(10 ** (gain_db / 20))
+        if clip:
+            driven = soft_clip(driven, limit_db)
+        out = lookahead_limit(driven, sample_rate, limit_db)
+        out -= out.mean(axis=1, keepdims=True)  # clipping an asymmetric wave makes DC
         _fade(out, sample_rate)
         power = loudness.k_weighted_power(out, sample_rate)
         lufs = loudness.integrated_from_power(power, sample_rate)
+        tried.append((gain_db, lufs))
         if abs(lufs - target_lufs) <= 0.05:
             break
-        gain_db = float(np.clip(gain_db + (target_lufs - lufs), -MAX_GAIN_DB, MAX_GAIN_DB))
+        slope = 1.0  # LU per dB of gain: 1 below the ceiling, less as the limiter works
+        if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+            (g0, l0), (g1, l1) = tried[-2], tried[-1]
+            slope = (l1 - l0) / (g1 - g0)
+            if slope < 0.25 and not clip:
+                # the limiter is saturated: the waveform's own crest factor (a glottal pulse
+                # train, a spiky synth) is above what -14 LUFS at -1 dBTP allows
+                clip, tried = True, []
+                continue
+            slope = float(np.clip(slope, 0.1, 1.0))
+        gain_db = float(np.clip(gain_db + (target_lufs - lufs) / slope, -MAX_GAIN_DB, MAX_GAIN_DB))
     lra = loudness.range_from_power(power, sample_rate)  # gain-independent: valid after the trim too
     tp = loudness.true_peak_dbtp(out)
     trim_db = 0.0
@@ -167,6 +195,7 @@ def master(
     chain = [
         *params,
         {"plugin": "Gain", "gain_db": round(gain_db, 3), "role": "loudness normalisation"},
+        {"plugin": "SoftClip", "active": clip, "ceiling_dbfs": limit_db, "knee": "tanh above -6 dB"},
         {"plugin": "LookaheadLimiter", "ceiling_dbfs": limit_db, "hold_ms": LIMIT_HOLD_MS,
          "attack_release_ms": list(LIMIT_SMOOTH_MS), "stereo_link": True},
         {"plugin": "Gain", "gain_db": round(trim_db, 3), "role": "true-peak trim"},
