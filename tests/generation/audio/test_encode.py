@@ -1,0 +1,113 @@
+"""Renditions: they decode back to the right length, carry every tag, and are what they say."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from generation.audio import encode as enc
+from generation.audio.master import master
+from generation.audio.tags import IPTC_TRAINED_ALGORITHMIC_MEDIA, TrackTags, read_tags
+from tests.generation.audio.conftest import SR, pink_noise
+
+TAGS = TrackTags(
+    title="Morning Étude", licence_id="CC-BY-4.0",
+    licence_url="https://creativecommons.org/licenses/by/4.0/",
+    provenance_id="prov-42", generator_model="cadenza", generator_version="v1.2",
+)  # fmt: skip
+FRAME = {"flac": 0, "m4a": 1024, "ogg": 0, "mp3": 1152}
+
+
+@pytest.fixture(scope="module")
+def audio():
+    x, _ = master(pink_noise(3.3), SR)
+    return x
+
+
+@pytest.fixture(scope="module")
+def renditions(audio):
+    return enc.encode(audio, SR, tags=TAGS, specs=enc.ALL_RENDITIONS)
+
+
+def test_the_default_set_is_flac_and_three_aac_tiers():
+    assert [s.name for s in enc.RENDITIONS] == ["flac", "aac-256", "aac-128", "aac-64"]
+    assert {s.name for s in enc.ALL_RENDITIONS} == {s.name for s in enc.RENDITIONS} | {
+        "ogg-160", "mp3-320"}
+
+
+def test_renditions_decode_to_the_right_length(renditions, audio):
+    for r in renditions:
+        decoded, rate = enc.decode(r.data, r.extension)
+        assert rate == SR and decoded.shape[0] == 2, r.name
+        assert abs(decoded.shape[1] - audio.shape[1]) <= FRAME[r.format], r.name
+        assert r.duration_s == pytest.approx(3.3)
+
+
+def test_flac_is_lossless_to_24_bits(renditions, audio):
+    decoded, _ = enc.decode(renditions[0].data, "flac")
+    assert np.max(np.abs(decoded - audio)) < 2**-22
+
+
+def _band_levels(x: np.ndarray) -> np.ndarray:
+    spec = np.abs(np.fft.rfft(x.mean(axis=0))) ** 2
+    f = np.fft.rfftfreq(x.shape[1], 1 / SR)
+    edges = 100 * 2 ** np.arange(0, 7.0, 0.5)  # half-octave bands, 100 Hz … 9 kHz
+    return np.array([10 * np.log10(spec[(f >= lo) & (f < hi)].sum())
+                     for lo, hi in zip(edges[:-1], edges[1:], strict=True)])  # fmt: skip
+
+
+def test_lossy_renditions_sound_like_the_master_and_stay_aligned(renditions, audio):
+    ref = audio.mean(axis=0)[SR:2 * SR]
+    for r in renditions[1:]:
+        decoded, _ = enc.decode(r.data, r.extension)
+        n = min(decoded.shape[1], audio.shape[1])
+        diff = _band_levels(decoded[:, :n]) - _band_levels(audio[:, :n])
+        assert np.max(np.abs(diff)) < 1.0, (r.name, diff)
+        # the encoder delay is compensated: the decoded audio is not shifted in time
+        got = decoded.mean(axis=0)
+        lags = range(-2048, 2049, 1)
+        corr = [float(np.dot(ref, got[SR + k:2 * SR + k])) for k in lags]
+        assert abs(lags[int(np.argmax(corr))]) <= 2, r.name
+
+
+def test_every_rendition_is_tagged(tmp_path, renditions, audio):
+    for r in renditions:
+        path = tmp_path / f"{r.name}.{r.extension}"
+        path.write_bytes(r.data)
+        tags = read_tags(path, r.format)
+        assert tags["TITLE"] == "Morning Étude", r.name
+        assert tags["ARTIST"] == "Cadenza"
+        assert tags["LICENSE"] == "CC-BY-4.0"
+        assert tags["LICENSE_URL"] == TAGS.licence_url
+        assert tags["PROVENANCE_ID"] == "prov-42"
+        assert tags["DIGITAL_SOURCE_TYPE"] == IPTC_TRAINED_ALGORITHMIC_MEDIA
+        assert tags["AI_GENERATOR"] == "cadenza" and tags["AI_GENERATOR_VERSION"] == "v1.2"
+        assert "AI-generated" in tags["COMMENT"]
+        # ReplayGain 2.0 from the audio: -18 LUFS reference on a -14 LUFS master
+        assert float(tags["REPLAYGAIN_TRACK_GAIN"].removesuffix(" dB")) == pytest.approx(-4.0, abs=0.06)
+        assert 0.5 < float(tags["REPLAYGAIN_TRACK_PEAK"]) <= 10 ** (-1 / 20)
+
+
+def test_renditions_describe_themselves(renditions):
+    by_name = {r.name: r for r in renditions}
+    assert by_name["aac-128"].mime_type == "audio/mp4" and by_name["aac-128"].codec == "aac-lc"
+    assert by_name["mp3-320"].bitrate_kbps == 320 and by_name["ogg-160"].container == "ogg"
+    for r in renditions:
+        assert r.sha256 == hashlib.sha256(r.data).hexdigest() and r.size == len(r.data)
+        assert "data" not in r.as_dict() and r.encoder["encoder"]
+    # the higher the bitrate, the bigger the file
+    assert by_name["aac-256"].size > by_name["aac-128"].size > by_name["aac-64"].size
+
+
+def test_m4a_is_streamable_with_moov_first(renditions):
+    data = next(r for r in renditions if r.name == "aac-128").data
+    assert data.find(b"moov") < data.find(b"mdat")
+
+
+def test_mono_input_and_bad_input(audio):
+    out = enc.encode(audio[0], SR, tags=TAGS, specs=enc.RENDITIONS[:2])
+    assert [r.name for r in out] == ["flac", "aac-256"]
+    bad = audio.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(enc.EncodingError, match="NaN or infinite"):
+        enc.encode(bad, SR, tags=TAGS)
