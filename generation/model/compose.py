@@ -30,6 +30,7 @@ from generation.model.vocab import (
     VOCAB_VERSION,
     bar_ticks,
     midi_bytes,
+    piece_to_tokens,
     tempo_bin,
     tokens_to_midi,
     tokens_to_piece,
@@ -167,6 +168,7 @@ def compose(
         torch.set_num_threads(prev_threads)
     cands = []
     for i, seq in enumerate(seqs):
+        seq = piece_to_tokens(tokens_to_piece(seq))  # canonical form (round-trips via a file)
         raw = measure(tokens_to_midi(seq))
         shift = _best_transpose(seq, raw, cond) if key_transpose else 0
         toks = transpose_tokens(np.asarray(seq), shift).tolist() if shift else seq

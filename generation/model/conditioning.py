@@ -68,6 +68,12 @@ class Conditioning:
     length_bars: int
     families: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # families are a set: keep them in GM order so equal requests compare equal
+        fams = tuple(self.families)
+        order = sorted(fams, key=lambda f: (FAMILIES.index(f) if f in FAMILIES else 99, f))
+        object.__setattr__(self, "families", tuple(order))
+
     @classmethod
     def default(cls) -> Conditioning:
         """The middle of every range (C major, 4/4, piano)."""

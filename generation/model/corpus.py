@@ -133,7 +133,7 @@ def score_to_piece(score, collection: Collection) -> Piece:
     """Quantise a music21 Score to a ``Piece`` (notated repeats are not expanded)."""
     from music21 import meter, stream, tempo
 
-    parts = list(score.parts) or [score]
+    parts = list(score.parts) if hasattr(score, "parts") else [score]
     if not 1 <= len(parts) <= MAX_PARTS:
         raise ValueError(f"{len(parts)} parts (max {MAX_PARTS})")
     tss = list(score.recurse().getElementsByClass(meter.TimeSignature))

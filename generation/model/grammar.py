@@ -8,7 +8,7 @@ After the forced header (``BOS TS TEMPO INST+ BAR``) the mask allows only valid 
 * after PART: VEL, or PITCH if that part already has a velocity; after VEL: PITCH;
 * after PITCH: DUR; after DUR: PITCH (higher than the previous one of the same group), PART
   (a higher part at the same position), VEL, POS (later in the bar), BAR (while fewer than the
-  target bars), EOS (only once the target bar count is reached);
+  target bars), EOS (only once the target bar count is reached and every part has played);
 * pitches are limited to 21..108 (the piano range).
 
 So every sampled sequence parses, has exactly the target number of bars, and terminates.
@@ -64,6 +64,9 @@ class GrammarState:
         self.pos_note = torch.zeros(B, dtype=torch.bool)
         self.last_pitch = torch.full((B,), -1, dtype=torch.long)
         self.done = torch.zeros(B, dtype=torch.bool)
+        # parts that have had a note; EOS waits until every declared part has one
+        self.used = torch.zeros(B, MAX_PARTS + 1, dtype=torch.bool)
+        self.used[:, n_parts:] = True
 
     def _cur_velset(self) -> torch.Tensor:
         col = torch.where(self.part < 0, torch.full_like(self.part, MAX_PARTS), self.part)
@@ -77,11 +80,12 @@ class GrammarState:
         has_part = col(self.part >= 0)
         vel_ok = col(self._cur_velset())
         part_order = torch.where(col(self.pos_note), i > col(self.part), i != col(self.part))
+        unused = ~self.used.gather(1, i.clamp(0, MAX_PARTS).expand(self.last.shape[0], -1))
+        part_order = part_order | (unused & (i != col(self.part)))
         part_ok = isk[K_PART] & (i < col(self.nparts)) & part_order
         pitch = g.pitch_ok[None, :]
         pos_ok = isk[K_POS] & (i > col(self.pos)) & (i < col(self.blen))
         # velocity set for the part a PART token would switch to
-        part_vel = self.velset[:, :MAX_PARTS]  # (B, P)
         last = col(self.last)
         after_bar = pos_ok
         after_pos = part_ok | (isk[K_VEL] & has_part) | (pitch & has_part & vel_ok)
@@ -92,7 +96,7 @@ class GrammarState:
             (pitch & vel_ok & (i > col(self.last_pitch)))
             | part_ok | isk[K_VEL] | pos_ok
             | (isk[K_BAR] & col(self.bars < self.target))
-            | (isk[K_EOS] & col(self.bars >= self.target))
+            | (isk[K_EOS] & col((self.bars >= self.target) & self.used.all(dim=1)))
         )
         m = torch.where(last == K_BAR, after_bar, torch.zeros_like(after_dur))
         m = torch.where(last == K_POS, after_pos, m)
@@ -101,7 +105,8 @@ class GrammarState:
         m = torch.where(last == K_PITCH, after_pitch, m)
         m = torch.where(last == K_DUR, after_dur, m)
         m = torch.where(col(self.done), isk[K_EOS].expand_as(m), m)
-        del part_vel
+        # safety net (never expected): a stream with nothing allowed may end
+        m = m | (isk[K_EOS] & ~m.any(dim=1, keepdim=True))
         return m
 
     def update(self, tok: torch.Tensor) -> None:
@@ -121,5 +126,8 @@ class GrammarState:
             self.velset[rows, self.part[rows]] = True
         reset = is_bar | is_pos | is_part | is_vel
         self.last_pitch = torch.where(reset, minus1, torch.where(is_pitch, i, self.last_pitch))
+        if bool(is_dur.any()):
+            rows = torch.nonzero(is_dur)[:, 0]
+            self.used[rows, self.part[rows]] = True
         self.done = self.done | (k == K_EOS)
         self.last = k

@@ -173,7 +173,9 @@ def _checkpoint_payload(model: CondTransformer, cfg: TrainConfig, manifest_sha: 
 def train(cfg: TrainConfig, *, corpus_dir: Path = DEFAULT_OUT,
           manifest_path: Path = DEFAULT_MANIFEST, state_dir: Path = STATE_DIR,
           out: Path = DEFAULT_CHECKPOINT, resume: bool = True, progress: bool = True,
-          write_card: bool = True) -> dict:
+          write_card: bool = True, stop_after: int | None = None) -> dict:
+    """Train to ``cfg.steps`` (resuming from ``state_dir``); ``stop_after`` interrupts early
+    (state saved, no checkpoint written) - a later call continues to the same weights."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     data = load_corpus(corpus_dir)
@@ -216,7 +218,7 @@ def train(cfg: TrainConfig, *, corpus_dir: Path = DEFAULT_OUT,
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
-        rec = {"step": step, "loss": round(float(loss), 4)}
+        rec = {"step": step, "loss": round(loss.item(), 4)}
         if step % cfg.eval_every == 0 or step == cfg.steps:
             rec["valid_nll"] = round(evaluate_nll(model, valid_b, max_pieces=64), 4)
             model.train()
@@ -233,6 +235,10 @@ def train(cfg: TrainConfig, *, corpus_dir: Path = DEFAULT_OUT,
             tmp.replace(state_path)
             with open(state_dir / "history.jsonl", "w") as f:
                 f.writelines(json.dumps(h) + "\n" for h in history)
+        if stop_after is not None and step >= stop_after and step < cfg.steps:
+            if bar is not None:
+                bar.close()
+            return {"stopped_at": step}
     if bar is not None:
         bar.close()
     minutes = (time.time() - t_start) / 60

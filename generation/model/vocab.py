@@ -141,14 +141,23 @@ class Piece:
     notes: list[GridNote] = field(default_factory=list)
 
     def canonical(self) -> Piece:
-        """Dedupe (start, part, pitch), clip durations, sort by (start, part, vel, pitch)."""
+        """Dedupe (start, part, pitch), clip durations to 1..96 ticks and so that a note ends
+        before the next onset of the same pitch in its part, sort by (start, part, vel, pitch)."""
         best: dict[tuple[int, int, int], GridNote] = {}
         for n in self.notes:
             n = GridNote(n.start, n.part, n.vel, n.pitch, min(max(n.dur, 1), MAX_DUR))
             k = (n.start, n.part, n.pitch)
             if k not in best or n.dur > best[k].dur:
                 best[k] = n
-        return Piece(self.ts, self.tempo, tuple(self.families), sorted(best.values()))
+        nxt: dict[tuple[int, int], int] = {}
+        out = []
+        for n in sorted(best.values(), key=lambda n: (n.part, n.pitch, -n.start)):
+            k = (n.part, n.pitch)
+            if k in nxt and n.start + n.dur > nxt[k]:
+                n = GridNote(n.start, n.part, n.vel, n.pitch, nxt[k] - n.start)
+            nxt[k] = n.start
+            out.append(n)
+        return Piece(self.ts, self.tempo, tuple(self.families), sorted(out))
 
 
 def piece_to_tokens(piece: Piece) -> list[int]:

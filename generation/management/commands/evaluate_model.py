@@ -1,0 +1,33 @@
+"""Evaluate the shipped checkpoint (thin wrapper: generation.model.evaluate)."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from generation.model.evaluate import evaluate
+from generation.model.train import DEFAULT_CHECKPOINT
+
+
+class Command(BaseCommand):
+    help = "NLL vs n-gram, control accuracy, originality, statistics and speed, as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+        parser.add_argument("--pieces", type=int, default=64)
+        parser.add_argument("--candidates", type=int, default=4)
+        parser.add_argument("--guidance", type=float, default=1.5)
+        parser.add_argument("--render", type=Path, default=None, help="write MIDI+WAV here")
+        parser.add_argument("--sections", default="nll,control,speed")
+        parser.add_argument("--json", action="store_true", help="one line of JSON")
+
+    def handle(self, *args, checkpoint, pieces, candidates, guidance, render, sections,
+               json=False, **options):
+        result = evaluate(checkpoint, n_pieces=pieces, n_candidates=candidates,
+                          guidance=guidance, render_dir=render,
+                          sections=tuple(sections.split(",")))
+        self.stdout.write(_dumps(result, None if json else 1))
+
+
+def _dumps(value, indent):
+    return json.dumps(value, indent=indent)
