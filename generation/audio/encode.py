@@ -30,7 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from generation.audio.tags import TrackTags, fields, replaygain, write_tags
+from generation.audio.tags import (
+    REPLAYGAIN_REFERENCE_LUFS,
+    ReplayGain,
+    TrackTags,
+    fields,
+    replaygain,
+    write_tags,
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,13 @@ def encode(
     tags: TrackTags,
     specs: tuple[RenditionSpec, ...] = RENDITIONS,
     workers: int = 2,
+    measured: tuple[float, float] | None = None,
 ) -> list[Rendition]:
-    """Every rendition of ``audio`` ((2, n) float32, mastered), tagged, in ``specs`` order."""
+    """Every rendition of ``audio`` ((2, n) float32, mastered), tagged, in ``specs`` order.
+
+    ``measured`` = (integrated LUFS, true peak dBTP) of this very audio, when the caller has just
+    measured them (``MasterReport``); otherwise ReplayGain measures them here.
+    """
     import soundfile as sf
 
     x = np.asarray(audio, dtype=np.float32)
@@ -130,7 +142,10 @@ def encode(
     if not np.isfinite(x).all():
         raise EncodingError("audio contains NaN or infinite samples")
     x = np.clip(x, -1.0, 1.0)
-    rg = replaygain(x, sample_rate)
+    if measured is not None:
+        rg = ReplayGain(round(REPLAYGAIN_REFERENCE_LUFS - measured[0], 2), 10 ** (measured[1] / 20))
+    else:
+        rg = replaygain(x, sample_rate)
     duration = x.shape[1] / sample_rate
     with tempfile.TemporaryDirectory(prefix="cadenza-encode-") as tmp:
         tmpdir = Path(tmp)

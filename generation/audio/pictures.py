@@ -44,7 +44,7 @@ def piano_roll_png(midi: pretty_midi.PrettyMIDI, *, width: float = 12.0, height:
     pitched = [i for i in midi.instruments if not i.is_drum]
     lo = min((n.pitch for i in pitched for n in i.notes), default=36) - 2
     hi = max((n.pitch for i in pitched for n in i.notes), default=84) + 2
-    for k, inst in enumerate(midi.instruments):
+    for k, inst in reversed(list(enumerate(midi.instruments))):  # the melody is drawn on top
         colour = cmap(k % 10)
         if inst.is_drum:
             y0, y1 = lo - 4, lo - 1
@@ -56,7 +56,7 @@ def piano_roll_png(midi: pretty_midi.PrettyMIDI, *, width: float = 12.0, height:
         ax.add_collection(PolyCollection(verts, facecolors=colour, edgecolors="none", alpha=0.8))
         label = inst.name or ("drums" if inst.is_drum else
                               pretty_midi.program_to_instrument_name(inst.program))  # fmt: skip
-        handles.append(Patch(color=colour, label=f"{label} ({len(inst.notes)})"))
+        handles.insert(0, Patch(color=colour, label=f"{label} ({len(inst.notes)})"))
     end = max(midi.get_end_time(), 1.0)
     ax.set_xlim(0, end)
     ax.set_ylim(lo - 5, hi)

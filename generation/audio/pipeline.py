@@ -102,7 +102,8 @@ def run_pipeline(
         audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
                                measure_input_peak=False)
     with _timed(timings, "encode"):
-        rends = encode(audio, sample_rate, tags=tags, specs=renditions)
+        rends = encode(audio, sample_rate, tags=tags, specs=renditions,
+                       measured=(report.lufs, report.true_peak_dbtp))
     with _timed(timings, "gates"):
         gates = run_gates(audio, sample_rate, requested_duration_s=length_s,
                           lufs=report.lufs, true_peak_dbtp=report.true_peak_dbtp)
