@@ -128,12 +128,12 @@ def master(
     target_lufs: float = -14.0,
     ceiling_dbtp: float = -1.0,
     brightness_db: float = 0.0,
-    measure_input_peak: bool = True,
+    measure_input: bool = True,
 ) -> tuple[np.ndarray, MasterReport]:
     """Mastered stereo float32 ``(2, n)`` audio and its report. Mono input becomes dual mono.
 
-    ``measure_input_peak=False`` skips the input's true peak (reported as nan) when nobody
-    needs it (the pipeline: its input is our own mix).
+    ``measure_input=False`` skips measuring the input (reported as nan) when nobody needs it
+    (the pipeline: its input is our own mix).
 
     Raises ``MasteringError`` for silence, audio shorter than 0.5 s, or non-finite samples.
     """
@@ -147,15 +147,17 @@ def master(
     if not np.isfinite(x).all():
         raise MasteringError("audio contains NaN or infinite samples")
     x = x - x.mean(axis=1, keepdims=True)  # DC offset
-    in_lufs = loudness.integrated_loudness(x, sample_rate)
-    if not math.isfinite(in_lufs) or in_lufs < -70.0:
+    in_lufs = loudness.integrated_loudness(x, sample_rate) if measure_input else math.nan
+    if measure_input and (not math.isfinite(in_lufs) or in_lufs < -70.0):
         raise MasteringError("audio is silent (no gating block above -70 LUFS)")
-    in_tp = loudness.true_peak_dbtp(x) if measure_input_peak else math.nan
+    in_tp = loudness.true_peak_dbtp(x) if measure_input else math.nan
 
     params = chain_parameters(sample_rate, brightness_db=brightness_db)
     pre = _board(params)(x, sample_rate)
     pre -= pre.mean(axis=1, keepdims=True)
     pre_lufs = loudness.integrated_loudness(pre, sample_rate)
+    if not math.isfinite(pre_lufs) or pre_lufs < -70.0:
+        raise MasteringError("audio is silent (no gating block above -70 LUFS)")
     gain_db = float(np.clip(target_lufs - pre_lufs, -MAX_GAIN_DB, MAX_GAIN_DB))
     limit_db = ceiling_dbtp - LIMIT_MARGIN_DB  # sample ceiling; true peak may sit a bit above
     out, lufs, iterations, power = pre, pre_lufs, 0, None

@@ -158,6 +158,72 @@ def fit_length(audio: np.ndarray, sample_rate: int, length_s: float,
     return x
 
 
+class MixBus:
+    """A mix being built: stems are added as they arrive (each one's EQ runs on a worker thread
+    while the caller renders the next), ``finish`` adds the reverb return and sets the level.
+
+    With ``n`` samples fixed up front, stems are cut or padded to it: EQ and reverb are causal,
+    so cutting their input at the track's end changes nothing before it.
+    """
+
+    def __init__(self, plan: MixPlan, *, sample_rate: int, n: int, workers: int = 2):
+        self.plan, self.sample_rate, self.n = plan, sample_rate, n
+        self._settings = {s.name: s for s in plan.stems}
+        self._send = np.zeros((2, n), dtype=np.float32)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        self._strips: list = []
+
+    def add(self, name: str, audio: np.ndarray) -> None:
+        s = self._settings[name]
+        x = np.asarray(audio, dtype=np.float32)
+        if x.ndim == 1:
+            x = np.stack([x, x])
+        x = x[:, : self.n]
+        if x.shape[1] < self.n:
+            x = np.pad(x, ((0, 0), (0, self.n - x.shape[1])))
+        level = active_rms_db(x, self.sample_rate)
+        if not math.isfinite(level):
+            return  # a silent stem (every note out of the preset's range, say)
+        clamp = self.plan.level_clamp_db
+        trim = float(np.clip(self.plan.reference_rms_dbfs - level, -clamp, clamp))
+        g = 10 ** ((trim + s.gain_db) / 20)
+        # post-fader, pre-EQ send
+        self._send += x * np.float32(g * s.reverb_send)
+        self._strips.append(self._pool.submit(self._strip, s, x, g))
+
+    def _strip(self, s: StemSettings, x: np.ndarray, g: float) -> np.ndarray:
+        processed = _eq_board(s)(x, self.sample_rate)  # pedalboard releases the GIL
+        left, right = _pan_gains(s.pan)
+        processed[0] *= np.float32(g * left)
+        processed[1] *= np.float32(g * right)
+        return processed
+
+    def finish(self, length_s: float | None = None) -> np.ndarray:
+        from pedalboard import HighpassFilter, LowpassFilter, Pedalboard, Reverb
+
+        r = self.plan.reverb
+        reverb = Pedalboard([
+            HighpassFilter(cutoff_frequency_hz=r["pre_highpass_hz"]),
+            Reverb(room_size=r["room_size"], damping=r["damping"], width=r["width"],
+                   wet_level=1.0, dry_level=0.0),
+            LowpassFilter(cutoff_frequency_hz=r["post_lowpass_hz"]),
+        ])  # fmt: skip
+        try:
+            wet = self._pool.submit(reverb, self._send, self.sample_rate)
+            bus = np.zeros((2, self.n), dtype=np.float32)
+            for future in self._strips:
+                bus += future.result()
+            bus += wet.result() * np.float32(r["return_level"])
+        finally:
+            self._pool.shutdown(wait=True)
+        if length_s is not None:
+            bus = fit_length(bus, self.sample_rate, length_s)
+        peak = float(np.max(np.abs(bus)))
+        if peak > 0:
+            bus *= np.float32(10 ** (self.plan.bus_peak_dbfs / 20) / peak)
+        return bus
+
+
 def mix_with_plan(
     stems: dict[str, np.ndarray],
     *,
@@ -172,52 +238,14 @@ def mix_with_plan(
     fade-out over FluidSynth's release tail (``fit_length``): pass the requested track length so
     the duration gate holds.
     """
-    from pedalboard import HighpassFilter, LowpassFilter, Pedalboard, Reverb
-
     if not stems:
         raise ValueError("nothing to mix: no stems")
     plan = mix_plan(list(stems), style=style)
-    n = max(a.shape[-1] for a in stems.values())
-    levels: list[tuple[StemSettings, np.ndarray, float]] = []
-    send_bus = np.zeros((2, n), dtype=np.float32)
-    for s in plan.stems:
-        audio = np.asarray(stems[s.name], dtype=np.float32)
-        if audio.ndim == 1:
-            audio = np.stack([audio, audio])
-        level = active_rms_db(audio, sample_rate)
-        if not math.isfinite(level):
-            continue  # a silent stem (every note avoided or out of the preset's range)
-        trim = float(np.clip(REFERENCE_RMS_DBFS - level, -plan.level_clamp_db, plan.level_clamp_db))
-        g = 10 ** ((trim + s.gain_db) / 20)
-        levels.append((s, audio, g))
-        # pre-EQ, post-fader send: the reverb can run while the stems are equalised
-        send_bus[:, : audio.shape[1]] += audio * np.float32(g * s.reverb_send)
-    r = plan.reverb
-    reverb = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=r["pre_highpass_hz"]),
-        Reverb(room_size=r["room_size"], damping=r["damping"], width=r["width"],
-               wet_level=1.0, dry_level=0.0),
-        LowpassFilter(cutoff_frequency_hz=r["post_lowpass_hz"]),
-    ])  # fmt: skip
-
-    def strip(item: tuple[StemSettings, np.ndarray, float]) -> np.ndarray:
-        s, audio, g = item
-        processed = _eq_board(s)(audio, sample_rate)  # pedalboard releases the GIL
-        left, right = _pan_gains(s.pan)
-        processed[0] *= np.float32(g * left)
-        processed[1] *= np.float32(g * right)
-        return processed
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        wet_future = pool.submit(reverb, send_bus, sample_rate)
-        strips = list(pool.map(strip, levels))
-        wet = wet_future.result()
-    bus = wet * np.float32(r["return_level"])
-    for processed in strips:
-        bus[:, : processed.shape[1]] += processed
     if length_s is not None:
-        bus = fit_length(bus, sample_rate, length_s)
-    peak = float(np.max(np.abs(bus)))
-    if peak > 0:
-        bus *= 10 ** (plan.bus_peak_dbfs / 20) / peak
-    return bus, plan
+        n = int(round(length_s * sample_rate))
+    else:
+        n = max(a.shape[-1] for a in stems.values())
+    bus = MixBus(plan, sample_rate=sample_rate, n=n, workers=workers)
+    for name, audio in stems.items():
+        bus.add(name, audio)
+    return bus.finish(length_s), plan

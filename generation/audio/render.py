@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -166,6 +167,20 @@ def stem_name(index: int, inst: pretty_midi.Instrument) -> str:
     return f"{index:02d}-{slug}"
 
 
+def iter_stems(
+    midi: pretty_midi.PrettyMIDI, *, soundfont: str | Path, sample_rate: int = 44100
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Render instrument by instrument, yielding ``(stem_name, (2, n) float32)`` as each is done
+    (its own length: the notes plus its release tail). The caller can process one stem while the
+    next renders: FluidSynth runs outside the GIL."""
+    synth = warm_synth(soundfont, sample_rate)
+    end_s = midi.get_end_time()
+    for i, inst in enumerate(midi.instruments):
+        with _lock:  # one synth per process: passes are sequential
+            audio = synth.render(inst, end_s)
+        yield stem_name(i, inst), audio
+
+
 def render_stems(
     midi: pretty_midi.PrettyMIDI, *, soundfont: str | Path, sample_rate: int = 44100
 ) -> dict[str, np.ndarray]:
@@ -173,16 +188,9 @@ def render_stems(
 
     Keys are ``stem_name(i, instrument)`` in the MIDI's instrument order.
     """
-    synth = warm_synth(soundfont, sample_rate)
-    end_s = midi.get_end_time()
-    with _lock:  # one synth: passes are sequential
-        raw = [synth.render(inst, end_s) for inst in midi.instruments]
-    if not raw:
+    if not midi.instruments:
         raise ValueError("the MIDI has no instruments to render")
-    n = max(a.shape[1] for a in raw)
-    stems: dict[str, np.ndarray] = {}
-    for i, (inst, audio) in enumerate(zip(midi.instruments, raw, strict=True)):
-        if audio.shape[1] < n:
-            audio = np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
-        stems[stem_name(i, inst)] = audio
-    return stems
+    raw = dict(iter_stems(midi, soundfont=soundfont, sample_rate=sample_rate))
+    n = max(a.shape[1] for a in raw.values())
+    return {k: a if a.shape[1] == n else np.pad(a, ((0, 0), (0, n - a.shape[1])))
+            for k, a in raw.items()}  # fmt: skip
