@@ -5,7 +5,7 @@ arranger's role: ``00-melody_violin``, ``04-drums``) and the style; it is plain 
 provenance (``MixPlan.as_dict()``). ``mix(stems, style=..., sample_rate=...)`` applies it:
 
 1. each stem is levelled to a reference RMS over its active part (so a quiet GM preset does not
-   vanish), clamped to ±12 dB, then given its role gain;
+   vanish), clamped to ±18 dB, then given its role gain;
 2. per-stem high-pass and EQ (pedalboard), constant-power pan;
 3. a post-fader, pre-EQ send from every stem to one reverb bus (pedalboard ``Reverb``, fully
    wet, band-limited 250 Hz–9 kHz), processed while the stems are equalised (pedalboard releases
@@ -24,6 +24,7 @@ import numpy as np
 from generation.audio.styles import BASS, CHORDS, COUNTER, MELODY, PAD, get_style
 
 REFERENCE_RMS_DBFS = -20.0
+LEVEL_CLAMP_DB = 18.0
 MIX_PEAK_DBFS = -6.0
 END_FADE_S = 1.5
 DRUMS_ROLE = "drums"
@@ -106,7 +107,7 @@ def mix_plan(stem_names: list[str], *, style: str) -> MixPlan:
         "pre_highpass_hz": 250.0,
         "post_lowpass_hz": 9000.0,
     }
-    return MixPlan(style, REFERENCE_RMS_DBFS, 12.0, tuple(settings), reverb)
+    return MixPlan(style, REFERENCE_RMS_DBFS, LEVEL_CLAMP_DB, tuple(settings), reverb)
 
 
 def _eq_board(s: StemSettings):
