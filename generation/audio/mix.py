@@ -8,8 +8,8 @@ provenance (``MixPlan.as_dict()``). ``mix(stems, style=..., sample_rate=...)`` a
    vanish), clamped to ±18 dB, then given its role gain;
 2. per-stem high-pass and EQ (pedalboard), constant-power pan;
 3. a post-fader, pre-EQ send from every stem to one reverb bus (pedalboard ``Reverb``, fully
-   wet, band-limited 250 Hz–9 kHz), processed while the stems are equalised (pedalboard releases
-   the GIL: two threads);
+   wet, after a 250 Hz high-pass; its damping rolls off the highs), processed while the stems
+   are equalised (pedalboard releases the GIL: two threads);
 4. the bus is scaled so its sample peak sits at ``MIX_PEAK_DBFS``: nothing clips before the master.
 """
 
@@ -105,7 +105,6 @@ def mix_plan(stem_names: list[str], *, style: str) -> MixPlan:
         "width": 1.0,
         "return_level": st.reverb,
         "pre_highpass_hz": 250.0,
-        "post_lowpass_hz": 9000.0,
     }
     return MixPlan(style, REFERENCE_RMS_DBFS, LEVEL_CLAMP_DB, tuple(settings), reverb)
 
@@ -200,14 +199,13 @@ class MixBus:
         return processed
 
     def finish(self, length_s: float | None = None) -> np.ndarray:
-        from pedalboard import HighpassFilter, LowpassFilter, Pedalboard, Reverb
+        from pedalboard import HighpassFilter, Pedalboard, Reverb
 
         r = self.plan.reverb
         reverb = Pedalboard([
             HighpassFilter(cutoff_frequency_hz=r["pre_highpass_hz"]),
             Reverb(room_size=r["room_size"], damping=r["damping"], width=r["width"],
                    wet_level=1.0, dry_level=0.0),
-            LowpassFilter(cutoff_frequency_hz=r["post_lowpass_hz"]),
         ])  # fmt: skip
         try:
             wet = self._pool.submit(reverb, self._send, self.sample_rate)
