@@ -82,7 +82,7 @@ class TrackAdmin(admin.ModelAdmin):
 
     @admin.display(description="listen")
     def listen(self, track: Track):
-        lossy = sorted(track.renditions.all(), key=lambda r: r.format != "mp3")
+        lossy = sorted(track.renditions.all(), key=lambda r: (r.format == "flac", -(r.bitrate_kbps or 0)))
         if not lossy:
             return "no renditions"
         return format_html('<audio controls preload="none" src="{}"></audio>', objects.signed_url(lossy[0].key))

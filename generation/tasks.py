@@ -29,31 +29,31 @@ def _run(task, job_id: str, phase: str) -> str | None:
         raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
 
 
-@shared_task(bind=True, queue="compose", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def compose_job(self, job_id: str) -> str | None:
     """Compose (the model; a GPU pool may take this queue)."""
     return _run(self, job_id, "compose")
 
 
-@shared_task(bind=True, queue="render", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def render_job(self, job_id: str) -> str | None:
     """Arrange, render, mix, master, encode and check."""
     return _run(self, job_id, "render")
 
 
-@shared_task(bind=True, queue="publish", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def publish_job(self, job_id: str) -> str | None:
     """Write the track, its provenance and licence."""
     return _run(self, job_id, "publish")
 
 
-@shared_task(queue="publish")
+@shared_task
 def reap_jobs() -> list[str]:
     """Periodic: re-enqueue jobs stuck in queued or holding an expired lease."""
     return jobs.jobs_reap()
 
 
-@shared_task(queue="publish")
+@shared_task
 def sweep_objects() -> int:
     """Periodic: delete objects no row references, older than the grace period."""
     from generation.services.sweeper import objects_sweep

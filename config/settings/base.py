@@ -109,7 +109,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
-MEDIA_ROOT = env.path("CADENZA_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_ROOT = Path(env.str("CADENZA_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
@@ -146,12 +146,22 @@ STORAGES = {
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # never contacted: tasks run in-process
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues per stage: a GPU pool can consume `compose` alone (`celery -A config worker -Q compose`).
+CELERY_TASK_ROUTES = {
+    "generation.tasks.compose_job": {"queue": "compose"},
+    "generation.tasks.render_job": {"queue": "render"},
+    "generation.tasks.publish_job": {"queue": "publish"},
+    "generation.tasks.reap_jobs": {"queue": "publish"},
+    "generation.tasks.sweep_objects": {"queue": "publish"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
 # ------------------------------------------------------------------------------
@@ -228,8 +238,8 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # Cadenza
 # ------------------------------------------------------------------------------
 CADENZA_SOUNDFONT = env.str("CADENZA_SOUNDFONT", default="")
-CADENZA_CHECKPOINT = env.path(
-    "CADENZA_CHECKPOINT", default=str(BASE_DIR / "generation" / "checkpoints" / "cadenza-v1.pt")
+CADENZA_CHECKPOINT = Path(
+    env.str("CADENZA_CHECKPOINT", default=str(BASE_DIR / "generation" / "checkpoints" / "cadenza-v1.pt"))
 )
 # Ed25519 key that signs licence certificates (PEM, PKCS#8). Empty: a development key under var/.
 CADENZA_LICENCE_SIGNING_KEY = env.str("CADENZA_LICENCE_SIGNING_KEY", default="")
@@ -237,12 +247,15 @@ CADENZA_DEV_LICENCE_KEY_PATH = VAR_DIR / "licence-signing-key.pem"
 CADENZA_LICENSOR = env.str("CADENZA_LICENSOR", default="Cadenza")
 # C2PA content credentials: certificate chain (PEM) and its private key. `make` generates a
 # development chain under var/dev-certs/ when none is configured.
-CADENZA_C2PA_CERT = env.path("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem"))
-CADENZA_C2PA_KEY = env.path("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key"))
+CADENZA_C2PA_CERT = Path(env.str("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem")))
+CADENZA_C2PA_KEY = Path(env.str("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key")))
 CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
 CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)
 CADENZA_JOB_MAX_ATTEMPTS = env.int("CADENZA_JOB_MAX_ATTEMPTS", default=5)
+# Sampling options passed to the composer (temperature, top_p, guidance, n_candidates …); every
+# value used is recorded in the track's provenance, so a track regenerates whatever this says.
+CADENZA_COMPOSE_OPTIONS = env.json("CADENZA_COMPOSE_OPTIONS", default={})
 
 LOGGING = {
     "version": 1,
@@ -250,5 +263,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "kombu.connection": {"level": "ERROR"}},
 }

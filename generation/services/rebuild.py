@@ -58,11 +58,11 @@ def _track_from_record(key: str, document: bytes) -> Track | None:
 
 def _licence_from_certificate(certificate: dict[str, Any]) -> bool:
     claims = certificate["claims"]
-    if Licence.objects.filter(id=claims["licence_uuid"]).exists() or not Track.objects.filter(id=claims["track_id"]).exists():
+    if Licence.objects.filter(id=claims["licence_uuid"]).exists() or not Track.objects.filter(id=claims["track"]["id"]).exists():
         return False
     Licence.objects.create(
         id=claims["licence_uuid"],
-        track_id=claims["track_id"],
+        track_id=claims["track"]["id"],
         licensee=User.objects.filter(public_id=claims["licensee_ref"]).first(),
         licensee_ref=claims["licensee_ref"],
         licence_id=claims["licence_id"],

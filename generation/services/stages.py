@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from django.conf import settings
+
 from generation import objects, pipeline
 from generation.models import GenerationJob, JobStatus
 
@@ -58,7 +60,8 @@ def compose(job: GenerationJob) -> dict[str, Any]:
 
     started = time.perf_counter()
     bundle = pipeline.model_bundle()
-    piece = compose_piece(bundle, Conditioning.from_vector(job.conditioning), seed=job.seed)
+    options = dict(settings.CADENZA_COMPOSE_OPTIONS)
+    piece = compose_piece(bundle, Conditioning.from_vector(job.conditioning), seed=job.seed, **options)
     stored = objects.put_object(piece.midi_bytes, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))
     return {
         "composition": _timed(
@@ -100,14 +103,13 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
 
 
 def render(job: GenerationJob) -> dict[str, Any]:
-    from generation.audio.mix import mix_plan, mix_with_plan
+    from generation.audio.mix import mix_with_plan
     from generation.audio.render import render_stems
 
     started = time.perf_counter()
     arranged = pipeline.midi_from_bytes(objects.read_object(job.work["arrangement"]["midi_key"]))
     stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
-    plan = mix_plan(list(stems), style=job.style)
-    mixed = mix_with_plan(stems, plan, sample_rate=pipeline.SAMPLE_RATE)
+    mixed, plan = mix_with_plan(stems, style=job.style, sample_rate=pipeline.SAMPLE_RATE)
     stored = objects.put_object(
         pipeline.audio_to_flac(mixed), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
     )
@@ -207,8 +209,6 @@ def _with_credentials(job: GenerationJob, rendition):
 
 
 def _c2pa_signer() -> tuple[bytes, bytes] | None:
-    from django.conf import settings
-
     chain, key = settings.CADENZA_C2PA_CERT, settings.CADENZA_C2PA_KEY
     if not (chain and key) or not chain.exists() or not key.exists():
         return None
@@ -216,8 +216,6 @@ def _c2pa_signer() -> tuple[bytes, bytes] | None:
 
 
 def _site() -> str:
-    from django.conf import settings
-
     return settings.SITE_URL.rstrip("/")
 
 
