@@ -2,7 +2,7 @@
 
     python -m generation.audio.master_file IN OUT --json
 
-Reads wav/flac/mp3/ogg/aiff (pedalboard) or anything ffmpeg decodes; mono or stereo; any sample
+Reads wav/flac/mp3/ogg/aiff (libsndfile, then pedalboard) or anything ffmpeg decodes; mono or stereo; any sample
 rate (kept: the output has the input's rate, mono becomes dual-mono stereo). Writes OUT by its
 extension (wav/flac 24-bit, or mp3/ogg/m4a through ffmpeg) and prints
 ``{"input": {"lufs", "true_peak_dbtp"}, "output": {"lufs", "true_peak_dbtp", "lra"}}`` measured
@@ -41,12 +41,19 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
     """(channels, n) float32 and the sample rate; InputError if it cannot be decoded."""
     if not path.is_file():
         raise InputError(f"no such file: {path}")
+    try:  # libsndfile first: it reads MP3 without the encoder padding pedalboard keeps
+        import soundfile as sf
+
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        return np.ascontiguousarray(data.T), int(rate)
+    except Exception:  # not a format libsndfile reads
+        pass
     try:
         from pedalboard.io import AudioFile
 
         with AudioFile(str(path)) as f:
             return f.read(f.frames).astype(np.float32), int(round(f.samplerate))
-    except Exception:  # not a format pedalboard reads: let ffmpeg try
+    except Exception:  # nor pedalboard: let ffmpeg try
         pass
     try:
         return decode(path.read_bytes(), path.suffix.lstrip(".") or "bin")
