@@ -4,9 +4,11 @@
 
 Stages: compose (the real composer when its checkpoint exists, else a Bach chorale from the
 music21 corpus — the JSON says which), arrange, render, mix, master, encode, gates; total and
-real-time factor. Floor, on the same arranged MIDI: ``fluidsynth -ni -F`` renders it, then the
-same renditions are encoded from that WAV by the encoders alone (ffmpeg / ffmpeg flac), with
-the same two-way parallelism the pipeline uses (the serial sum is reported too).
+real-time factor. Floor, in the same run: ``fluidsynth -ni -F`` renders the same arranged MIDI,
+and the encoders alone (ffmpeg's, ffmpeg's flac) encode the same renditions of the same mastered
+audio, with the same two-way parallelism the pipeline uses (the serial sum is reported too).
+The encoders get the mastered audio, not the CLI's raw render, because AAC's rate control works
+harder on a dense -14 LUFS master than on a quiet raw render: the floor does the same work.
 ``python manage.py bench_pipeline`` is a thin wrapper around ``main``.
 """
 
@@ -61,8 +63,8 @@ def _compose(seed: int) -> tuple[object, dict]:
     return piece, info
 
 
-def _floor(midi_path: Path, wav_path: Path, soundfont: Path, specs: tuple[RenditionSpec, ...],
-           workers: int) -> dict:  # fmt: skip
+def _floor(midi_path: Path, wav_path: Path, master_wav: Path, soundfont: Path,
+           specs: tuple[RenditionSpec, ...], workers: int) -> dict:  # fmt: skip
     fluidsynth = shutil.which("fluidsynth")
     if not fluidsynth:
         return {"error": "fluidsynth command line not installed"}
@@ -76,7 +78,7 @@ def _floor(midi_path: Path, wav_path: Path, soundfont: Path, specs: tuple[Rendit
         args = spec.ffmpeg_args or ("-c:a", "flac", "-sample_fmt", "s32")
         out = wav_path.with_name(f"floor-{spec.name}.{spec.extension}")
         t = time.perf_counter()
-        subprocess.run([ff, "-nostdin", "-v", "error", "-y", "-i", str(wav_path), *args,
+        subprocess.run([ff, "-nostdin", "-v", "error", "-y", "-i", str(master_wav), *args,
                         str(out)], check=True, capture_output=True)  # fmt: skip
         return time.perf_counter() - t
 
@@ -116,9 +118,14 @@ def run(length_s: float = 180.0, style: str = "folk", seed: int = 7) -> dict:
     waveform_png(result.audio, result.sample_rate)
     pictures_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="cadenza-bench-") as tmp:
+        import soundfile as sf
+
         midi_path = Path(tmp) / "arrangement.mid"
         midi_path.write_bytes(result.midi_bytes)
-        floor = _floor(midi_path, Path(tmp) / "cli.wav", soundfont, RENDITIONS, workers=2)
+        master_wav = Path(tmp) / "master.wav"
+        sf.write(master_wav, result.audio.T, result.sample_rate, subtype="FLOAT")
+        floor = _floor(midi_path, Path(tmp) / "cli.wav", master_wav, soundfont, RENDITIONS,
+                       workers=2)  # fmt: skip
     without_compose = total - stages["compose"]
     floor_total = floor.get("total_s") or float("nan")
     return {
