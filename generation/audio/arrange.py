@@ -125,7 +125,8 @@ def _time_signature(piece: pretty_midi.PrettyMIDI) -> float:
 
 
 def _voice(piece: pretty_midi.PrettyMIDI, insts: list[pretty_midi.Instrument]) -> list[Note]:
-    """A monophonic line (highest note wins) from ``insts``, in beats."""
+    """A monophonic line from ``insts``, in beats: at each onset the highest note; a new onset
+    cuts the note still sounding (a melody moves on; chords under it are the harmony's job)."""
     res = piece.resolution
     raw = sorted(
         (
@@ -140,8 +141,6 @@ def _voice(piece: pretty_midi.PrettyMIDI, insts: list[pretty_midi.Instrument]) -
         if line and abs(line[-1].start - start) < 1e-6:
             continue  # same onset, lower note
         if line and line[-1].start + line[-1].dur > start:
-            if pitch < line[-1].pitch and line[-1].start + line[-1].dur >= end:
-                continue  # covered by a held higher note
             line[-1].dur = max(0.05, start - line[-1].start)
         line.append(Note(start, max(0.05, end - start), pitch, vel))
     return line
