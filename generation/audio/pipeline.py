@@ -44,6 +44,7 @@ class PipelineResult:
     gates: GateReport
     soundfont: dict
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU s (threads + children)
     piano_roll_png: bytes = b""
     waveform_png: bytes = b""
 
@@ -65,13 +66,23 @@ def midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
     return buf.getvalue()
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) plus its finished children (ffmpeg)."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 @contextmanager
-def _timed(timings: dict[str, float], stage: str):
-    t0 = time.perf_counter()
+def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float] | None = None):
+    t0, c0 = time.perf_counter(), cpu_seconds()
     try:
         yield
     finally:
         timings[stage] = round(time.perf_counter() - t0, 4)
+        if cpu is not None:
+            cpu[stage] = round(cpu_seconds() - c0, 4)
 
 
 def run_pipeline(
@@ -89,30 +100,33 @@ def run_pipeline(
 ) -> PipelineResult:
     """Composed piece → tagged renditions, gates, pictures; timings per stage (seconds)."""
     timings: dict[str, float] = {}
-    with _timed(timings, "arrange"):
+    cpu: dict[str, float] = {}
+    with _timed(timings, "arrange", cpu):
         midi = arrange(piece, style, seed=seed, length_s=length_s,
                        avoid_instruments=avoid_instruments)  # fmt: skip
         data = midi_bytes(midi)
+    c0 = cpu_seconds()
     mixed, plan = render_and_mix(midi, style=style, soundfont=soundfont,
                                  sample_rate=sample_rate, length_s=length_s, timings=timings)
-    with _timed(timings, "master"):
+    cpu["render+mix"] = round(cpu_seconds() - c0, 4)
+    with _timed(timings, "master", cpu):
         audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
                                measure_input=False)
-    with _timed(timings, "encode"):
+    with _timed(timings, "encode", cpu):
         rends = encode(audio, sample_rate, tags=tags, specs=renditions,
                        measured=(report.lufs, report.true_peak_dbtp))
-    with _timed(timings, "gates"):
+    with _timed(timings, "gates", cpu):
         gates = run_gates(audio, sample_rate, requested_duration_s=length_s,
                           lufs=report.lufs, true_peak_dbtp=report.true_peak_dbtp)
     roll = wave = b""
     if pictures:
-        with _timed(timings, "pictures"):
+        with _timed(timings, "pictures", cpu):
             roll = piano_roll_png(midi)
             wave = waveform_png(audio, sample_rate)
     sf_info = {"path": str(soundfont), "name": Path(soundfont).name,
                "sha256": soundfont_sha256(soundfont), "licence": "MIT (FluidR3 GM)"}  # fmt: skip
     return PipelineResult(midi, data, audio, sample_rate, plan, report, rends, gates, sf_info,
-                          timings, roll, wave)  # fmt: skip
+                          timings, cpu, roll, wave)  # fmt: skip
 
 
 def render_and_mix(
