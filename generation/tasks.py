@@ -9,13 +9,12 @@ from django.conf import settings
 
 from generation.services import jobs
 
-RETRY_BASE_S = 2.0
 RETRY_CAP_S = 60.0
 
 
 def _backoff(retries: int) -> float:
     """Exponential backoff with full jitter."""
-    return random.uniform(0, min(RETRY_CAP_S, RETRY_BASE_S * 2**retries))
+    return random.uniform(0, min(RETRY_CAP_S, settings.CADENZA_RETRY_BASE_SECONDS * 2**retries))
 
 
 def _run(task, job_id: str, phase: str) -> str | None:

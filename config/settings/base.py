@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -129,6 +130,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": SIGNED_URL_TTL_SECONDS,
             "file_overwrite": True,
+            # Fail fast on a dead or stalled endpoint; the job retries with backoff instead.
+            "client_config": BotoConfig(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            ),
         },
     }
 else:
@@ -253,6 +258,10 @@ CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
 CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)
 CADENZA_JOB_MAX_ATTEMPTS = env.int("CADENZA_JOB_MAX_ATTEMPTS", default=5)
+CADENZA_JOB_LEASE_SECONDS = env.int("CADENZA_JOB_LEASE_SECONDS", default=600)
+CADENZA_RETRY_BASE_SECONDS = env.float("CADENZA_RETRY_BASE_SECONDS", default=2.0)
+# Fault drills only: pause at the start of every stage so a drill can kill a worker inside it.
+CADENZA_FAULT_STAGE_PAUSE_SECONDS = env.float("CADENZA_FAULT_STAGE_PAUSE_SECONDS", default=0.0)
 # Sampling options passed to the composer (temperature, top_p, guidance, n_candidates …); every
 # value used is recorded in the track's provenance, so a track regenerates whatever this says.
 CADENZA_COMPOSE_OPTIONS = env.json("CADENZA_COMPOSE_OPTIONS", default={})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,7 +50,6 @@ PHASE_OF_STATUS: dict[str, str] = {
     JobStatus.CHECKING: "render",
     JobStatus.PUBLISHING: "publish",
 }
-LEASE = timedelta(minutes=10)
 OVERRIDE_FIELDS = ("style", "mood", "tempo", "key", "mode", "length_s", "seed")
 
 
@@ -112,8 +112,16 @@ def generation_request_create(*, user: User, overrides: dict[str, Any]) -> Gener
             },
         )
         _record(job, JobStatus.QUEUED, JobStatus.QUEUED, note="created")
-        transaction.on_commit(lambda: enqueue(job))
+        transaction.on_commit(lambda: enqueue_or_leave_to_reaper(job))
     return job
+
+
+def enqueue_or_leave_to_reaper(job: GenerationJob) -> None:
+    """Enqueue after commit; if the broker is down the job stays queued and the reaper sends it."""
+    try:
+        enqueue(job)
+    except Exception:  # noqa: BLE001 - any broker failure: the committed job is not lost
+        log.exception("could not enqueue job %s; the reaper will", job.id)
 
 
 def _preference_snapshot(version) -> dict[str, Any]:
@@ -152,7 +160,10 @@ def job_claim(*, job_id: str, phase: str, owner: str) -> Claim | None:
     statuses = [status for status, p in PHASE_OF_STATUS.items() if p == phase]
     free = Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires_at__lt=now)
     updated = GenerationJob.objects.filter(Q(id=job_id, status__in=statuses) & free).update(
-        lease_owner=owner, lease_expires_at=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=settings.CADENZA_JOB_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
     if not updated:
         return None
@@ -237,6 +248,8 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     job = claim.job
     try:
         while PHASE_OF_STATUS.get(job.status) == phase:
+            if settings.CADENZA_FAULT_STAGE_PAUSE_SECONDS and job.status in STAGES:
+                time.sleep(settings.CADENZA_FAULT_STAGE_PAUSE_SECONDS)
             work = STAGES[job.status](job) if job.status in STAGES else {}
             job = job_advance(claim=claim, work=work)
     except LeaseLost:
