@@ -41,7 +41,7 @@ __all__ = ["DEFAULT_CHECKPOINT", "ModelBundle", "Composition", "load_bundle", "c
            "header_tokens", "fit_score"]
 
 DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 4,
-            "key_transpose": True, "threads": 2}
+            "key_transpose": True, "threads": 1}
 
 
 @dataclass

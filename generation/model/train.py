@@ -36,7 +36,7 @@ MODEL_VERSION = "1.0.0"
 
 @dataclass
 class TrainConfig:
-    steps: int = 2200
+    steps: int = 1000
     batch_size: int = 16
     lr: float = 1e-3
     min_lr: float = 1e-4
@@ -47,7 +47,7 @@ class TrainConfig:
     family_relabel: float = 0.5  # share of windows whose INST tokens are relabelled at random
     full_start: float = 0.3  # share of long pieces cropped from their beginning
     seed: int = 1234
-    threads: int = 2
+    threads: int = 1  # 1 is steadier than 2 when the 2-core box is shared
     eval_every: int = 200
     save_every: int = 50
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -258,7 +258,7 @@ def train(cfg: TrainConfig, *, corpus_dir: Path = DEFAULT_OUT,
 
 
 def write_model_card(ckpt: Path, payload: dict, sha: str, manifest_path: Path,
-                     evaluation: dict | None = None) -> Path:
+                     evaluation: dict | None = None, note: str = "") -> Path:
     manifest = json.loads(Path(manifest_path).read_text())
     n_params = sum(v.numel() for v in payload["state_dict"].values())
     colls = manifest["collections"]
@@ -318,6 +318,8 @@ parts are forced or masked), with a KV cache, temperature / top-p and best-of-N 
 {json.dumps(payload['metrics'], indent=1)}
 ```
 """
+    if note:
+        card += f"\n## Training notes\n\n{note}\n"
     if evaluation is not None:
         card += f"\n## Evaluation (`evaluate_model --json`)\n\n```\n{json.dumps(evaluation, indent=1)}\n```\n"
     card += """

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from generation.model.evaluate import evaluate
+from generation.model.evaluate import evaluate, update_card
 from generation.model.train import DEFAULT_CHECKPOINT
 
 
@@ -20,12 +20,17 @@ class Command(BaseCommand):
         parser.add_argument("--render", type=Path, default=None, help="write MIDI+WAV here")
         parser.add_argument("--sections", default="nll,control,speed")
         parser.add_argument("--json", action="store_true", help="one line of JSON")
+        parser.add_argument("--write-card", action="store_true",
+                            help="add the figures to the checkpoint's MODEL_CARD.md")
+        parser.add_argument("--card-note", default="")
 
     def handle(self, *args, checkpoint, pieces, candidates, guidance, render, sections,
-               json=False, **options):
+               json=False, write_card=False, card_note="", **options):
         result = evaluate(checkpoint, n_pieces=pieces, n_candidates=candidates,
                           guidance=guidance, render_dir=render,
                           sections=tuple(sections.split(",")))
+        if write_card:
+            update_card(checkpoint, result, card_note)
         self.stdout.write(_dumps(result, None if json else 1))
 
 
