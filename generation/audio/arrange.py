@@ -353,8 +353,7 @@ def write_bass(chords, pattern: str, bpb: float, center: int, vel: int, alt: boo
             if length >= 2:
                 notes.append(Note(start + length / 2, min(1.0, length / 2) * 0.9, fifth, vel - 8))
             if alt and length >= 2:
-                notes.append(Note(start + length - 0.5, 0.4, root + (2 if chord.quality else 0),
-                                  vel - 18))  # fmt: skip
+                notes.append(Note(start + length - 0.5, 0.4, root + 2, vel - 18))  # passing tone
         else:  # root: held, rearticulated on alt passes
             if alt and length >= 2:
                 notes += [Note(start, length / 2 * 0.95, root, vel),
@@ -482,8 +481,6 @@ def arrange(
     bpm0 = float(rng.uniform(*st.tempo_bpm))
     total_bars = max(3, int(round(music_s * bpm0 / 60.0 / bpb)))
     roles = {p.role for p, _ in parts}
-    if not an.counter and COUNTER in roles:
-        pass  # counter falls back to chord tones below the melody (see _counter_line)
     sections = plan_form(an, total_bars, st, rng, roles)
     if not use_drums:
         for s in sections:
