@@ -71,3 +71,12 @@ def test_the_limiter_holds_its_ceiling_and_leaves_quiet_audio_alone():
     assert np.max(np.abs(out)) <= 10 ** (-3 / 20) * (1 + 1e-6)
     quiet = pink_noise(3.0) * 0.1
     assert np.array_equal(lookahead_limit(quiet, SR, -3.0), quiet)
+
+
+def test_the_chain_per_channel_equals_the_stereo_chain():
+    from generation.audio.master import _board, chain_parameters, run_chain
+
+    x = pink_noise(3.0) * 2.0  # loud enough for the compressor to work
+    x[1] *= 0.3  # different levels left and right: a linked compressor would differ
+    params = chain_parameters(SR, brightness_db=-1.5)
+    assert np.array_equal(run_chain(params, x, SR), _board(params)(x, SR))
