@@ -21,12 +21,14 @@ test: setup ## set up, then the whole suite (PostgreSQL when DATABASE_URL is set
 
 setup: system-deps $(STAMP) var/dev-certs/signer.pem
 
-system-deps: ## Debian packages the audio pipeline needs, installed when missing
+system-deps: ## Debian packages the audio pipeline (and the browser tests) need, installed when missing
 	@missing=""; \
 	command -v fluidsynth >/dev/null || missing="$$missing fluidsynth"; \
 	[ -f $(SOUNDFONT) ] || missing="$$missing fluid-soundfont-gm"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	ldconfig -p | grep -q 'libfluidsynth.so.3' || missing="$$missing libfluidsynth3"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \

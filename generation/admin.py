@@ -78,7 +78,7 @@ class TrackAdmin(admin.ModelAdmin):
     @admin.display(description="longest match (notes)")
     def originality(self, track: Track) -> str:
         record = getattr(track, "provenance", None)
-        return str(record.record["originality"]["longest_match_notes"]) if record else "—"
+        return str(record.record.get("originality", {}).get("longest_match_notes", "—")) if record else "—"
 
     @admin.display(description="listen")
     def listen(self, track: Track):
@@ -109,12 +109,14 @@ class TrackAdmin(admin.ModelAdmin):
         if record is None:
             return "—"
         r = record.record
+        model, master, originality = r.get("model", {}), r.get("master", {}), r.get("originality", {})
         rows = [
-            ("model", f"{r['model']['name']} {r['model']['version']} ({r['model']['checkpoint_sha256'][:12]}…)"),
-            ("seed", r["seed"]),
-            ("loudness", f"{r['master'].get('lufs')} LUFS, {r['master'].get('true_peak_dbtp')} dBTP"),
-            ("originality", f"{r['originality']['verdict']} — nearest {r['originality']['nearest_piece']}"),
-            ("provenance id", r["provenance_id"]),
+            ("model", f"{model.get('name')} {model.get('version')} ({str(model.get('checkpoint_sha256'))[:12]}…)"),
+            ("seed", r.get("seed")),
+            ("loudness", f"{master.get('lufs')} LUFS, {master.get('true_peak_dbtp')} dBTP"),
+            ("originality", f"{originality.get('verdict')}, {originality.get('longest_match_notes')} notes "
+                            f"at most in common with {originality.get('nearest_piece')}"),
+            ("provenance id", record.id),
         ]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 

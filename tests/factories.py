@@ -64,8 +64,15 @@ class PublishedTrackFactory(TrackFactory):
             return
         Rendition.objects.create(track=obj, format="mp3-320", codec="mp3", mime_type="audio/mpeg", bitrate_kbps=320,
                                  key="tracks/00/00.mp3", sha256="0" * 64, size=1, duration_s=obj.duration_s)
-        Provenance.objects.create(track=obj, record={"track_id": str(obj.id)}, record_sha256="0" * 64,
-                                  storage_key=f"provenance/{obj.id}.json")
+        record = {
+            "track_id": str(obj.id),
+            "model": {"name": "cadenza-test", "version": "0", "checkpoint_sha256": "0" * 64},
+            "seed": 1,
+            "master": {"lufs": -14.0, "true_peak_dbtp": -1.2},
+            "originality": {"verdict": "original", "longest_match_notes": 5, "nearest_piece": "bach/bwv66.6"},
+        }
+        Provenance.objects.create(track=obj, record=record, record_sha256="0" * 64,
+                                  storage_key=f"provenance/{obj.id}.json", id=uuid.uuid4())
         Licence.objects.create(track=obj, licensee=obj.owner, licensee_ref=obj.owner.public_id,
                                licence_id="LicenseRef-Cadenza-Personal-1.0", scope=LicenceScope.PERSONAL,
                                commercial_use=False, attribution="Cadenza", certificate={}, granted_at=timezone.now())

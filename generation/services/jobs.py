@@ -10,7 +10,9 @@ its own work at once, and a lease left by a dead worker expires for the reaper.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -150,6 +152,11 @@ class Claim:
     owner: str
 
 
+def worker_id() -> str:
+    """This process as ``host:pid`` (asked per claim: prefork pool processes are forks)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def job_claim(*, job_id: str, phase: str, owner: str) -> Claim | None:
     """Take the job's lease for ``phase`` if it is free, expired, or already ours (a redelivery).
 
@@ -161,6 +168,7 @@ def job_claim(*, job_id: str, phase: str, owner: str) -> Claim | None:
     free = Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires_at__lt=now)
     updated = GenerationJob.objects.filter(Q(id=job_id, status__in=statuses) & free).update(
         lease_owner=owner,
+        lease_worker=worker_id(),
         lease_expires_at=now + timedelta(seconds=settings.CADENZA_JOB_LEASE_SECONDS),
         attempts=F("attempts") + 1,
         updated_at=now,
@@ -180,8 +188,12 @@ def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> Generati
     target = next_status(job.status)
     merged = {**job.work, **(work or {})}
     with transaction.atomic():
+        now = timezone.now()
         updated = GenerationJob.objects.filter(id=job.id, status=job.status, lease_owner=claim.owner).update(
-            status=target, work=merged, updated_at=timezone.now()
+            status=target,
+            work=merged,
+            updated_at=now,
+            lease_expires_at=now + timedelta(seconds=settings.CADENZA_JOB_LEASE_SECONDS),  # renewed per stage
         )
         if not updated:
             raise LeaseLost(str(job.id))
@@ -193,7 +205,7 @@ def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> Generati
 def job_release(*, claim: Claim) -> None:
     """Give the lease back so the next phase's task can take the job."""
     GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
-        lease_owner="", lease_expires_at=None, attempts=0
+        lease_owner="", lease_worker="", lease_expires_at=None, attempts=0
     )
 
 
@@ -204,7 +216,10 @@ def job_fail(*, job: GenerationJob, owner: str | None, code: str, message: str, 
     if owner is not None:
         query = query.filter(lease_owner=owner)
     with transaction.atomic():
-        if query.update(status=target, error_code=code, error_message=message[:2000], lease_owner="", lease_expires_at=None):
+        ended = query.update(
+            status=target, error_code=code, error_message=message[:2000], lease_owner="", lease_worker="", lease_expires_at=None
+        )
+        if ended:
             _record(job, job.status, target, note=f"{code}: {message}"[:500])
     log.warning("job %s %s: %s %s", job.id, target, code, message)
 
@@ -225,7 +240,9 @@ def jobs_reap(*, stale_after: timedelta = timedelta(minutes=2)) -> list[str]:
     )
     reaped = []
     for job in stuck:
-        GenerationJob.objects.filter(id=job.id, lease_owner=job.lease_owner).update(lease_owner="", lease_expires_at=None, updated_at=now)
+        GenerationJob.objects.filter(id=job.id, lease_owner=job.lease_owner).update(
+            lease_owner="", lease_worker="", lease_expires_at=None, updated_at=now
+        )
         enqueue(job)
         reaped.append(str(job.id))
     return reaped

@@ -24,7 +24,6 @@ PREFIXES = ("tracks/", "midi/", "work/", "images/", "provenance/", "licences/")
 def referenced_keys() -> set[str]:
     """Every key a row points at, including the work objects of jobs still in flight."""
     keys: set[str] = set(Rendition.objects.values_list("key", flat=True))
-    keys |= {key + ".c2pa.json" for key in keys}
     for row in Track.objects.values("midi_key", "piano_roll_key", "waveform_key"):
         keys |= {value for value in row.values() if value}
     keys |= set(Provenance.objects.values_list("storage_key", flat=True))
@@ -39,8 +38,15 @@ def _work_keys(work: dict) -> set[str]:
     keys = {work.get(stage, {}).get(field) for stage, field in (
         ("composition", "midi_key"), ("arrangement", "midi_key"), ("mix", "key"), ("master", "key"))}
     keys |= {r["key"] for r in work.get("renditions", [])}
-    keys |= {r["key"] + ".c2pa.json" for r in work.get("renditions", [])}
     return {key for key in keys if key}
+
+
+SIDECAR_SUFFIX = ".c2pa.json"
+
+
+def is_referenced(key: str, referenced: set[str]) -> bool:
+    """A key rows point at, or the C2PA sidecar manifest of one."""
+    return key in referenced or (key.endswith(SIDECAR_SUFFIX) and key.removesuffix(SIDECAR_SUFFIX) in referenced)
 
 
 def objects_sweep(*, grace: timedelta | None = None) -> list[str]:
@@ -51,7 +57,7 @@ def objects_sweep(*, grace: timedelta | None = None) -> list[str]:
     deleted = []
     for prefix in PREFIXES:
         for key, modified in list(objects.list_objects(prefix)):
-            if key not in referenced and modified <= cutoff:
+            if not is_referenced(key, referenced) and modified <= cutoff:
                 objects.delete_object(key)
                 deleted.append(key)
     return deleted

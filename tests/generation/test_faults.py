@@ -1,0 +1,234 @@
+"""Fault drills with real processes: PostgreSQL, Redis, Celery workers, the loopback S3 API.
+
+- Workers are killed with SIGKILL inside every stage, at least five times per stage: every job
+  still ends published exactly once (or failed with a reason), with no duplicate track and no
+  orphan object after the sweeper.
+- The S3 endpoint answers 503 for a while: jobs retry with backoff and finish when it returns;
+  if it never returns they fail cleanly at the attempt limit.
+- Fifty listeners' requests race for a quota of K: exactly K are accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition, Track
+from generation.services import jobs
+from generation.services.sweeper import is_referenced, referenced_keys
+from tests.generation import workers
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+STAGES = ("composing", "arranging", "rendering", "mastering", "encoding", "checking", "publishing")
+KILLS_PER_STAGE = 5
+REQUEST = {"style": "piano", "length_s": 30}
+REDIS_DB = 11
+
+
+def _redis_or_skip() -> str:
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    return url
+
+
+@pytest.fixture
+def services(s3, debug_checkpoint, dev_certs, settings, tmp_path):
+    """The test database, a Redis broker and a bucket, as a worker's environment."""
+    if connection.vendor != "postgresql":
+        pytest.skip("worker drills need PostgreSQL (CI sets DATABASE_URL)")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from config.celery import app
+    from generation.provenance.licence import private_key_pem
+
+    broker = _redis_or_skip()
+    client, bucket = s3
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = workers.worker_env(
+        database_url=database_url, broker_url=broker, s3_endpoint=settings.STORAGES["default"]["OPTIONS"]["endpoint_url"],
+        bucket=bucket, checkpoint=debug_checkpoint, certs=dev_certs,
+        licence_key_pem=private_key_pem(Ed25519PrivateKey.generate()).decode(),
+    )
+    # This process enqueues to the same broker (the app reads its configuration lazily).
+    saved = dict(app.conf.task_always_eager and {"eager": True} or {})
+    app.conf.task_always_eager = False
+    app.conf.broker_url = broker
+    yield {"env": env, "client": client, "bucket": bucket, "log": tmp_path / "worker.log"}
+    app.conf.task_always_eager = bool(saved.get("eager", True))
+    app.pool.force_close_all()
+    app._pool = None  # the next user gets a fresh pool
+
+
+def _request_jobs(user, n: int, **overrides) -> list[str]:
+    ids = []
+    for i in range(n):
+        ids.append(str(jobs.generation_request_create(user=user, overrides={**REQUEST, "seed": 1000 + i, **overrides}).id))
+    return ids
+
+
+class Beat:
+    """What Celery beat does for the reaper, every few seconds instead of every minute."""
+
+    def __init__(self, env: dict[str, str], every: float = 5.0):
+        self.env, self.every, self.stop = env, every, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            workers.manage(self.env, "reap_jobs", "--stale-seconds", "10")
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def _wait(job_ids, *, timeout: float, on_tick=None) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = dict(GenerationJob.objects.filter(id__in=job_ids).values_list("id", "status"))
+        statuses = {str(k): v for k, v in statuses.items()}
+        if all(s in TERMINAL_STATUSES for s in statuses.values()):
+            return statuses
+        if on_tick:
+            on_tick(statuses)
+        time.sleep(0.05)
+    raise AssertionError(f"jobs did not finish in {timeout}s: {Counter(statuses.values())}")
+
+
+def _bucket_keys(client, bucket) -> set[str]:
+    keys, token = set(), None
+    while True:
+        page = client.list_objects_v2(Bucket=bucket, **({"ContinuationToken": token} if token else {}))
+        keys |= {item["Key"] for item in page.get("Contents", [])}
+        if not page.get("IsTruncated"):
+            return keys
+        token = page["NextContinuationToken"]
+
+
+def _assert_nothing_lost_nothing_duplicated(job_ids, services):
+    for job in GenerationJob.objects.filter(id__in=job_ids):
+        if job.status == JobStatus.PUBLISHED:
+            assert Track.objects.filter(job=job).count() == 1
+        else:
+            assert job.error_code and job.error_message, job.id
+            assert not Track.objects.filter(job=job).exists()
+    assert Track.objects.count() == GenerationJob.objects.filter(status=JobStatus.PUBLISHED).count()
+    workers.manage(services["env"], "sweep_objects", "--grace-seconds", "0")
+    stored = {k for k in _bucket_keys(services["client"], services["bucket"]) if not k.startswith("reviews/")}
+    referenced = referenced_keys()
+    orphans = sorted(key for key in stored if not is_referenced(key, referenced))
+    missing = sorted(referenced - stored)
+    assert not orphans and not missing, {"orphans": orphans[:5], "missing": missing[:5]}
+
+
+def test_workers_killed_in_every_stage_still_publish_each_job_once(services, alice):
+    env = {**services["env"], "CADENZA_FAULT_STAGE_PAUSE_SECONDS": "0.8"}
+    kills: Counter[str] = Counter()
+    killed_in: dict[str, Counter[str]] = {}
+    job_ids = _request_jobs(alice, 12)
+
+    with workers.running(env, log=services["log"]) as worker, Beat(env):
+        def maybe_kill(statuses: dict[str, str]) -> None:
+            """Kill the pool process that holds a job in a stage that still needs kills."""
+            running = GenerationJob.objects.filter(id__in=job_ids, status__in=STAGES).exclude(lease_owner="").exclude(lease_worker="")
+            for job_id, status, holder in running.values_list("id", "status", "lease_worker"):
+                job_kills = killed_in.setdefault(str(job_id), Counter())
+                phase = jobs.PHASE_OF_STATUS[status]
+                if kills[status] >= KILLS_PER_STAGE or job_kills[phase] >= 3:
+                    continue
+                if worker.kill(int(holder.rsplit(":", 1)[1])):
+                    kills[status] += 1
+                    job_kills[phase] += 1
+                    return
+
+        statuses = _wait(job_ids, timeout=900, on_tick=maybe_kill)
+
+    print(f"kills per stage: {dict(kills)}; outcomes: {Counter(statuses.values())}")
+    assert all(kills[s] >= KILLS_PER_STAGE for s in STAGES), dict(kills)
+    assert Counter(statuses.values())[JobStatus.PUBLISHED] >= len(job_ids) - 2
+    _assert_nothing_lost_nothing_duplicated(job_ids, services)
+    retried = JobTransition.objects.filter(job_id__in=job_ids, attempt__gt=1).count()
+    assert retried > 0  # the killed stages were resumed by redelivered tasks
+
+
+def test_jobs_retry_while_s3_fails_and_finish_when_it_returns(services, alice):
+    proxy = workers.FaultyS3Proxy(services["env"]["AWS_S3_ENDPOINT_URL"])
+    env = {**services["env"], "AWS_S3_ENDPOINT_URL": proxy.url, "CADENZA_JOB_MAX_ATTEMPTS": "8"}
+    try:
+        job_ids = _request_jobs(alice, 2)
+        proxy.mode = "503"
+        with workers.running(env, log=services["log"]):
+            time.sleep(6)
+            assert proxy.failed_requests > 0
+            assert not GenerationJob.objects.filter(id__in=job_ids, status__in=TERMINAL_STATUSES).exists()
+            proxy.mode = "pass"
+            statuses = _wait(job_ids, timeout=300)
+    finally:
+        proxy.close()
+    assert set(statuses.values()) == {JobStatus.PUBLISHED}
+    _assert_nothing_lost_nothing_duplicated(job_ids, services)
+
+
+def test_jobs_fail_cleanly_when_s3_never_returns(services, alice):
+    proxy = workers.FaultyS3Proxy(services["env"]["AWS_S3_ENDPOINT_URL"])
+    env = {**services["env"], "AWS_S3_ENDPOINT_URL": proxy.url, "CADENZA_JOB_MAX_ATTEMPTS": "3"}
+    try:
+        job_ids = _request_jobs(alice, 1)
+        proxy.mode = "503"
+        with workers.running(env, log=services["log"]):
+            statuses = _wait(job_ids, timeout=300)
+    finally:
+        proxy.close()
+    job = GenerationJob.objects.get(id=job_ids[0])
+    assert statuses[job_ids[0]] == JobStatus.FAILED
+    assert job.error_code == "storage_unavailable" and job.error_message
+
+
+def test_a_job_lost_between_commit_and_enqueue_is_reaped_by_a_worker(services, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):  # the process "crashed" before enqueueing
+        job = jobs.generation_request_create(user=alice, overrides=REQUEST)
+    GenerationJob.objects.filter(id=job.id).update(updated_at=job.updated_at - timedelta(minutes=5))
+    with workers.running(services["env"], log=services["log"]):
+        assert str(job.id) in workers.manage(services["env"], "reap_jobs")
+        statuses = _wait([str(job.id)], timeout=300)
+    assert statuses[str(job.id)] == JobStatus.PUBLISHED
+
+
+def test_exactly_k_of_50_concurrent_requests_pass_the_quota(services, settings, client_for):
+    from tests.factories import UserFactory
+
+    settings.CADENZA_GENERATION_QUOTA_PER_DAY = 5
+    user = UserFactory(email=f"racer-{uuid.uuid4().hex[:6]}@example.com")
+    codes: list[int] = []
+    barrier = threading.Barrier(50)
+
+    def request() -> None:
+        client = client_for(user)
+        barrier.wait()
+        codes.append(client.post("/api/v1/generations", {"style": "folk"}, format="json").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(codes) == {202: 5, 429: 45}
+    assert GenerationJob.objects.filter(user=user).count() == 5

@@ -1,0 +1,72 @@
+"""The web player and the admin review page in headless Chromium (Debian's chromium + chromedriver).
+
+Screenshots land in var/screenshots/ to be looked at.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generation.models import TrackStatus
+from tests.factories import PublishedTrackFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("chromedriver"), reason="needs Debian's chromium and chromium-driver"),
+]
+SHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1200,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.implicitly_wait(10)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def test_a_listener_signs_in_and_sees_their_tracks(live_server, browser):
+    from selenium.webdriver.common.by import By
+
+    listener = UserFactory(email="dora@example.com")
+    PublishedTrackFactory(owner=listener, title="Calm piano in D minor", measured={"key_tonic": 2, "mode": "minor", "tempo": 72})
+    browser.get(live_server.url + "/")
+    browser.find_element(By.NAME, "email").send_keys("dora@example.com")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    title = browser.find_element(By.CSS_SELECTOR, ".track h3")
+    assert title.text == "Calm piano in D minor"
+    assert "D minor" in browser.find_element(By.CSS_SELECTOR, ".track .meta").text
+    assert browser.find_element(By.ID, "who").text == "dora@example.com"
+    browser.save_screenshot(str(SHOTS / "player.png"))
+
+
+def test_staff_review_a_track_in_the_admin(live_server, browser):
+    from selenium.webdriver.common.by import By
+
+    UserFactory(email="charlie@example.com", is_staff=True, is_superuser=True)
+    track = PublishedTrackFactory(title="Tense strings in C minor", status=TrackStatus.IN_REVIEW,
+                                  measured={"key_tonic": 0, "mode": "minor"})
+    browser.get(live_server.url + "/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("charlie@example.com")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    browser.get(f"{live_server.url}/admin/generation/track/?status__exact=in_review")
+    assert "Tense strings in C minor" in browser.page_source
+    browser.save_screenshot(str(SHOTS / "admin-queue.png"))
+    browser.get(f"{live_server.url}/admin/generation/track/{track.id}/change/")
+    assert "piano roll" in browser.page_source.lower()
+    browser.save_screenshot(str(SHOTS / "admin-track.png"))
