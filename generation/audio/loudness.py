@@ -26,6 +26,7 @@ full-scale noise, near-Nyquist tones, limited music).
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,10 +71,18 @@ def _k_weighting_sos(rate: int) -> np.ndarray:
     return np.array(rows)
 
 
-@lru_cache(maxsize=1)
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
 def dsp_pool() -> ThreadPoolExecutor:
-    """Two threads for per-channel DSP: scipy's sosfilt/upfirdn and pedalboard release the GIL."""
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="cadenza-dsp")
+    """Two threads for per-channel DSP: scipy's sosfilt/upfirdn and pedalboard release the GIL.
+
+    One pool per process id: a pool inherited through fork (a prefork worker) has no threads.
+    """
+    pid = os.getpid()
+    if pid not in _pools:
+        _pools[pid] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cadenza-dsp")
+    return _pools[pid]
 
 
 def k_weighted_power(audio: np.ndarray, rate: int) -> np.ndarray:

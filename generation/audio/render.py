@@ -31,7 +31,7 @@ TAIL_MAX_S = 3.0  # release tail rendered after the last event
 _CHUNK = 1024
 
 _lock = threading.Lock()
-_synths: dict[tuple[str, int], _WarmSynth] = {}
+_synths: dict[tuple[int, str, int], _WarmSynth] = {}  # (pid, soundfont, rate)
 
 
 def default_soundfont() -> Path:
@@ -148,10 +148,10 @@ def _events(inst: pretty_midi.Instrument, sr: int) -> list[tuple[int, int, str, 
 
 def warm_synth(soundfont: str | Path, sample_rate: int = 44100) -> _WarmSynth:
     """The process's synth for this soundfont and rate (created on first use)."""
-    key = (str(Path(soundfont).resolve()), int(sample_rate))
-    with _lock:
+    key = (os.getpid(), str(Path(soundfont).resolve()), int(sample_rate))
+    with _lock:  # keyed by pid: a forked worker loads its own
         if key not in _synths:
-            _synths[key] = _WarmSynth(key[0], key[1])
+            _synths[key] = _WarmSynth(key[1], key[2])
         return _synths[key]
 
 

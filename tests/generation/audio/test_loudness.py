@@ -94,3 +94,14 @@ def test_fast_true_peak_equals_reference_on_random_signals(seed, n, block, spike
     x = x.astype(np.float32)
     assert loudness.true_peak(x, block=block) == pytest.approx(
         loudness.true_peak_reference(x), rel=1e-6)
+
+
+def test_a_forked_process_gets_its_own_dsp_threads():
+    """A prefork worker inherits the parent's pool object but not its threads."""
+    import multiprocessing
+
+    loudness.integrated_loudness(pink_noise(1.0), SR)  # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply_async(loudness.integrated_loudness, (pink_noise(1.0), SR))
+        assert child.get(timeout=30) == pytest.approx(loudness.integrated_loudness(pink_noise(1.0), SR))
