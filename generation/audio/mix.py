@@ -121,12 +121,13 @@ def _eq_board(s: StemSettings):
 
 def active_rms_db(audio: np.ndarray, sample_rate: int) -> float:
     """RMS in dBFS over the 50 ms windows within 40 dB of the loudest (the stem's playing part)."""
-    mono = np.abs(audio).max(axis=0) if audio.ndim == 2 else np.abs(audio)
+    x = audio if audio.ndim == 2 else audio[np.newaxis, :]
     win = max(1, int(0.05 * sample_rate))
-    n = (mono.size // win) * win
+    n = (x.shape[1] // win) * win
     if n == 0:
         return -math.inf
-    power = (audio[..., :n].astype(np.float64) ** 2).reshape(-1, n // win, win).mean(axis=(0, 2))
+    squares = np.square(x[:, :n], dtype=np.float32).reshape(x.shape[0], n // win, win)
+    power = squares.sum(axis=(0, 2), dtype=np.float64) / (x.shape[0] * win)
     if power.max() <= 0:
         return -math.inf
     active = power >= power.max() * 1e-4
@@ -188,7 +189,7 @@ class MixBus:
         trim = float(np.clip(self.plan.reference_rms_dbfs - level, -clamp, clamp))
         g = 10 ** ((trim + s.gain_db) / 20)
         # post-fader, pre-EQ send
-        self._send += x * np.float32(g * s.reverb_send)
+        self._send += np.multiply(x, np.float32(g * s.reverb_send), dtype=np.float32)
         self._strips.append(self._pool.submit(self._strip, s, x, g))
 
     def _strip(self, s: StemSettings, x: np.ndarray, g: float) -> np.ndarray:
