@@ -25,6 +25,7 @@ FADE_IN_S = 0.005
 FADE_OUT_S = 0.03
 MAX_GAIN_DB = 60.0
 MAX_ITERATIONS = 10
+TRIM_LUFS_SLACK = 0.2  # a true-peak trim may leave loudness this far below target
 LIMIT_MARGIN_DB = 0.5  # sample-peak ceiling below the true-peak ceiling
 LIMIT_HOLD_MS = 30.0
 LIMIT_SMOOTH_MS = (21.0, 39.0)  # two moving averages; their half-widths sum below the hold
@@ -130,6 +131,40 @@ def _fade(audio: np.ndarray, sample_rate: int) -> None:
         audio[:, n - n_out:] *= np.linspace(1.0, 0.0, n_out, dtype=np.float32) ** 2
 
 
+def _normalise(pre: np.ndarray, sample_rate: int, gain_db: float, limit_db: float,
+               target_lufs: float, clip: bool) -> tuple:  # fmt: skip
+    """Gain → (soft clip) → limiter, with the gain corrected by secant steps until the limited
+    output measures ``target_lufs``. (out, lufs, K-weighted power, gain, clip, iterations)."""
+    tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS)
+    iterations = 0
+    used = gain_db
+    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007
+        used = gain_db
+        driven = pre * np.float32(10 ** (gain_db / 20))
+        if clip:
+            driven = soft_clip(driven, limit_db)
+        out = lookahead_limit(driven, sample_rate, limit_db)
+        out -= out.mean(axis=1, keepdims=True)  # clipping an asymmetric wave makes DC
+        _fade(out, sample_rate)
+        power = loudness.k_weighted_power(out, sample_rate)
+        lufs = loudness.integrated_from_power(power, sample_rate)
+        tried.append((gain_db, lufs))
+        if abs(lufs - target_lufs) <= 0.05:
+            break
+        slope = 1.0  # LU per dB of gain: 1 below the ceiling, less as the limiter works
+        if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+            (g0, l0), (g1, l1) = tried[-2], tried[-1]
+            slope = (l1 - l0) / (g1 - g0)
+            if slope < 0.25 and not clip:
+                # the limiter is saturated: the waveform's own crest factor (a glottal pulse
+                # train, a spiky synth) is above what -14 LUFS at -1 dBTP allows
+                clip, tried = True, []
+                continue
+            slope = float(np.clip(slope, 0.1, 1.0))
+        gain_db = float(np.clip(gain_db + (target_lufs - lufs) / slope, -MAX_GAIN_DB, MAX_GAIN_DB))
+    return out, lufs, power, used, clip, iterations
+
+
 def master(
     audio: np.ndarray,
     sample_rate: int,
@@ -169,35 +204,23 @@ def master(
         raise MasteringError("audio is silent (no gating block above -70 LUFS)")
     gain_db = float(np.clip(target_lufs - pre_lufs, -MAX_GAIN_DB, MAX_GAIN_DB))
     limit_db = ceiling_dbtp - LIMIT_MARGIN_DB  # sample ceiling; true peak may sit a bit above
-    out, lufs, iterations, power = pre, pre_lufs, 0, None
-    tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS): secant steps
     clip = False  # soft clipper before the limiter, for material a peak limiter cannot lift
-    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007
-        driven = pre * np.float32(10 ** (gain_db / 20))
-        if clip:
-            driven = soft_clip(driven, limit_db)
-        out = lookahead_limit(driven, sample_rate, limit_db)
-        out -= out.mean(axis=1, keepdims=True)  # clipping an asymmetric wave makes DC
-        _fade(out, sample_rate)
-        power = loudness.k_weighted_power(out, sample_rate)
-        lufs = loudness.integrated_from_power(power, sample_rate)
-        tried.append((gain_db, lufs))
-        if abs(lufs - target_lufs) <= 0.05:
+    iterations, trim_db = 0, 0.0
+    for _attempt in range(3):
+        out, lufs, power, gain_db, clip, n = _normalise(
+            pre, sample_rate, gain_db, limit_db, target_lufs, clip
+        )
+        iterations += n
+        tp = loudness.true_peak_dbtp(out)
+        over = tp - (ceiling_dbtp - 0.05)
+        if over <= 0:
             break
-        slope = 1.0  # LU per dB of gain: 1 below the ceiling, less as the limiter works
-        if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
-            (g0, l0), (g1, l1) = tried[-2], tried[-1]
-            slope = (l1 - l0) / (g1 - g0)
-            if slope < 0.25 and not clip:
-                # the limiter is saturated: the waveform's own crest factor (a glottal pulse
-                # train, a spiky synth) is above what -14 LUFS at -1 dBTP allows
-                clip, tried = True, []
-                continue
-            slope = float(np.clip(slope, 0.1, 1.0))
-        gain_db = float(np.clip(gain_db + (target_lufs - lufs) / slope, -MAX_GAIN_DB, MAX_GAIN_DB))
+        if abs(lufs - over - target_lufs) <= TRIM_LUFS_SLACK:
+            break  # a trim removes the over and keeps the loudness in range
+        # bright material overshoots the sample ceiling between samples by more than the
+        # margin: lower the limiter's ceiling by the overshoot and normalise again
+        limit_db -= over
     lra = loudness.range_from_power(power, sample_rate)  # gain-independent: valid after the trim too
-    tp = loudness.true_peak_dbtp(out)
-    trim_db = 0.0
     if tp > ceiling_dbtp - 0.05:
         trim_db = ceiling_dbtp - 0.05 - tp
         out *= np.float32(10 ** (trim_db / 20))

@@ -80,3 +80,14 @@ def test_the_chain_per_channel_equals_the_stereo_chain():
     x[1] *= 0.3  # different levels left and right: a linked compressor would differ
     params = chain_parameters(SR, brightness_db=-1.5)
     assert np.array_equal(run_chain(params, x, SR), _board(params)(x, SR))
+
+
+def test_bright_material_with_big_inter_sample_overs_still_lands_on_target():
+    """Quarter-rate bursts (hi-hat-like) peak 3 dB above their samples: a sample-peak limiter
+    alone would leave a true-peak trim that pulls the loudness out of range."""
+    x = pink_noise(8.0) * 0.3
+    t = np.arange(x.shape[1])
+    burst = np.sin(2 * np.pi * t / 4 + np.pi / 4) * ((t // 5000) % 4 == 0)
+    x += (3.0 * burst).astype(np.float32)
+    out, report = master(x, SR)
+    _check(out, SR, report)
