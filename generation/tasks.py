@@ -21,10 +21,12 @@ def _run(task, job_id: str, phase: str) -> str | None:
     try:
         return jobs.job_run_phase(job_id=job_id, phase=phase, owner=task.request.id or f"local-{job_id}")
     except jobs.TRANSIENT_ERRORS as error:
+        message = f"{type(error).__name__}: {error}"
         if task.request.retries >= settings.CADENZA_JOB_MAX_ATTEMPTS or task.request.is_eager:
             job = jobs.GenerationJob.objects.get(id=job_id)
-            jobs.job_fail(job=job, owner=None, code="storage_unavailable", message=f"{type(error).__name__}: {error}")
+            jobs.job_fail(job=job, owner=None, code="storage_unavailable", message=message)
             return None
+        jobs.job_note_error(job_id=job_id, code="storage_unavailable", message=message)
         raise task.retry(exc=error, countdown=_backoff(task.request.retries)) from error
 
 

@@ -177,7 +177,8 @@ def job_claim(*, job_id: str, phase: str, owner: str) -> Claim | None:
         return None
     job = GenerationJob.objects.get(id=job_id)
     if job.attempts > settings.CADENZA_JOB_MAX_ATTEMPTS:
-        job_fail(job=job, owner=owner, code="attempt_limit", message=f"gave up after {job.attempts - 1} attempts")
+        last = f"; last error: {job.error_message}" if job.error_message else ""
+        job_fail(job=job, owner=owner, code="attempt_limit", message=f"gave up after {job.attempts - 1} attempts{last}")
         return None
     return Claim(job=job, owner=owner)
 
@@ -206,6 +207,13 @@ def job_release(*, claim: Claim) -> None:
     """Give the lease back so the next phase's task can take the job."""
     GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
         lease_owner="", lease_worker="", lease_expires_at=None, attempts=0
+    )
+
+
+def job_note_error(*, job_id: str, code: str, message: str) -> None:
+    """Remember a retried error on a job still in flight (shown by the API, kept if it fails)."""
+    GenerationJob.objects.filter(id=job_id).exclude(status__in=TERMINAL_STATUSES).update(
+        error_code=code, error_message=message[:2000]
     )
 
 
@@ -281,6 +289,8 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
         job_fail(job=job, owner=owner, code="stage_error", message=f"{job.status}: {type(error).__name__}: {error}")
         return JobStatus.FAILED
     job_release(claim=claim)
+    if job.error_code:  # an error retried earlier is behind us now
+        GenerationJob.objects.filter(id=job.id).update(error_code="", error_message="")
     if job.status not in TERMINAL_STATUSES:
         transaction.on_commit(lambda: enqueue(job))
     return job.status
