@@ -40,7 +40,7 @@ from generation.model.vocab import (
 __all__ = ["DEFAULT_CHECKPOINT", "ModelBundle", "Composition", "load_bundle", "compose",
            "header_tokens", "fit_score"]
 
-DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 4,
+DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 6,
             "key_transpose": True, "threads": 1}
 
 
@@ -122,7 +122,7 @@ def fit_score(m: Attributes, cond: Conditioning, *, key: bool = True) -> float:
     if key:
         s += 4.0 * (m.key_tonic != cond.key_tonic)
     s += 4.0 * (m.mode != cond.mode)
-    s += 1.5 * abs(m.density_bucket - density_bucket(cond.density))
+    s += 2.5 * abs(m.density_bucket - density_bucket(cond.density))
     s += abs(m.pitch_mean - cond.register) / 12.0
     s += 0.5 * abs(m.polyphony - cond.polyphony)
     s += 4.0 * (m.length_bars != cond.length_bars)
@@ -132,8 +132,12 @@ def fit_score(m: Attributes, cond: Conditioning, *, key: bool = True) -> float:
 def _best_transpose(tokens: list[int], m: Attributes, cond: Conditioning) -> int:
     """Semitone shift to the requested tonic whose register lands nearest the request."""
     base = (cond.key_tonic - m.key_tonic) % 12
-    options = [k for k in (base - 12, base, base + 12)
-               if m.pitch_min + k >= 21 and m.pitch_max + k <= 108]
+    options = []
+    for lo, hi in ((21, 108), (0, 127)):  # the piano range, else anything MIDI can hold
+        options = [k for k in (base - 12, base, base + 12)
+                   if m.pitch_min + k >= lo and m.pitch_max + k <= hi]
+        if options:
+            break
     if not options:
         return 0
     return min(options, key=lambda k: (abs(m.pitch_mean + k - cond.register), abs(k)))

@@ -12,7 +12,7 @@ index  name             unit                   range
 4      ts_denominator   note value of the beat 2, 4 or 8
 5      density          notes per quarter note 0.25 .. 8
 6      register         mean MIDI pitch        36 .. 96
-7      polyphony        mean sounding notes    1 .. 4 (also sets the number of parts)
+7      polyphony        mean sounding notes    1 .. 4 (< 2 with one family: one part; else 4)
 8      length_bars      bars                   4 .. 32 (integer)
 9..24  family_<name>    0/1 multi-hot          GM families in generation.gm.GM_FAMILIES
                                                order; 1 to 4 of them; drums not modelled
@@ -48,7 +48,7 @@ SCHEMA: list[tuple[int, str, str, str]] = [
     (4, "ts_denominator", "beat note value", "2, 4, 8"),
     (5, "density", "notes per quarter note", "0.25..8"),
     (6, "register", "mean MIDI pitch", "36..96"),
-    (7, "polyphony", "mean sounding notes (sets the number of parts)", "1..4"),
+    (7, "polyphony", "mean sounding notes (<2 with one family: 1 part, else 4 parts)", "1..4"),
     (8, "length_bars", "bars", "4..32"),
 ] + [(9 + i, f"family_{f}", "0/1 multi-hot", "0..1") for i, f in enumerate(FAMILIES)]
 VECTOR_LENGTH = len(SCHEMA)  # 25
@@ -112,8 +112,12 @@ class Conditioning:
 
     @property
     def n_parts(self) -> int:
-        """Parts to write: at least one per family, otherwise round(polyphony)."""
-        return min(max(len(self.families), int(round(self.polyphony))), MAX_PARTS)
+        """Parts to write: a single melody (one family, polyphony < 2) or four parts - the two
+        textures of the training corpus (tunes, four-part chorales); families are assigned to
+        the parts cyclically, as in training."""
+        if len(self.families) == 1 and self.polyphony < 2.0:
+            return 1
+        return MAX_PARTS
 
     def part_families(self) -> tuple[str, ...]:
         fams = sorted(self.families, key=FAMILIES.index)

@@ -123,6 +123,8 @@ def control_section(bundle: ModelBundle, targets: list[Conditioning], *, n_candi
     secs = time.time() - t0
     acc = {k: round(float(np.mean(v)), 4) for k, v in hits.items()}
     acc["mean"] = round(float(np.mean(list(acc.values()))), 4)
+    acc["instruments_each_family_10pct_of_notes"] = round(float(np.mean(
+        [_balanced(p.midi, c) for c, p in comps])), 4)
     acc["n_pieces"] = len(targets)
     acc["n_candidates"] = n_candidates
     acc["guidance"] = guidance
@@ -136,6 +138,18 @@ def control_section(bundle: ModelBundle, targets: list[Conditioning], *, n_candi
     acc["seconds_per_piece"] = round(secs / len(targets), 3)
     acc["decode_tokens_per_second_incl_candidates"] = round(tokens / secs, 1)
     return acc, comps
+
+
+def _balanced(pm: pretty_midi.PrettyMIDI, c: Conditioning) -> bool:
+    """Stricter than set equality: every requested family carries >= 10 % of the notes."""
+    from generation.gm import program_family
+
+    counts: dict[str, int] = {}
+    for inst in pm.instruments:
+        f = program_family(inst.program, is_drum=inst.is_drum)
+        counts[f] = counts.get(f, 0) + len(inst.notes)
+    total = max(sum(counts.values()), 1)
+    return all(counts.get(f, 0) / total >= 0.10 for f in c.families)
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -265,10 +279,21 @@ def render_and_check(comps: list, out_dir: Path, n: int = 4) -> list[dict]:
         end = comp.midi.get_end_time()
         music = rms[: int(end * 2)]
         silent = sum(1 for x in music if x < 1e-3)
+        run = longest = 0
+        for x in music:
+            run = run + 1 if x < 1e-3 else 0
+            longest = max(longest, run)
+        notes = sorted((n.start, n.end) for inst in comp.midi.instruments for n in inst.notes)
+        gap, reach = 0.0, notes[0][1]
+        for s0, e0 in notes[1:]:
+            gap = max(gap, s0 - reach)
+            reach = max(reach, e0)
         max_note = max(n.end - n.start for inst in comp.midi.instruments for n in inst.notes)
         res.append({
             "midi": str(mid), "wav": str(wav), "seconds": round(end, 2),
             "silent_half_seconds_during_music": silent,
+            "longest_silence_seconds": longest / 2,
+            "longest_rest_between_notes_seconds": round(gap, 2),
             "max_note_seconds": round(max_note, 2),
             "requested_key": [c.key_tonic, c.mode],
             "measured_key": [comp.measured.key_tonic, comp.measured.mode],
@@ -277,7 +302,7 @@ def render_and_check(comps: list, out_dir: Path, n: int = 4) -> list[dict]:
     return res
 
 
-def evaluate(checkpoint: Path = DEFAULT_CHECKPOINT, *, n_pieces: int = 64, n_candidates: int = 4,
+def evaluate(checkpoint: Path = DEFAULT_CHECKPOINT, *, n_pieces: int = 64, n_candidates: int = 6,
              guidance: float = 1.5, corpus_dir: Path = DEFAULT_OUT, render_dir: Path | None = None,
              sections: tuple[str, ...] = ("nll", "control", "speed"), threads: int = 1) -> dict:
     """Run the sections; one thread by default (what compose uses; steadier on a shared box)."""
@@ -338,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     ap.add_argument("--pieces", type=int, default=64)
-    ap.add_argument("--candidates", type=int, default=4)
+    ap.add_argument("--candidates", type=int, default=6)
     ap.add_argument("--guidance", type=float, default=1.5)
     ap.add_argument("--render", type=Path, default=None)
     ap.add_argument("--sections", default="nll,control,speed")

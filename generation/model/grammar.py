@@ -2,7 +2,7 @@
 
 After the forced header (``BOS TS TEMPO INST+ BAR``) the mask allows only valid continuations:
 
-* after BAR: a POS inside the bar (no empty bars);
+* after BAR: a POS inside the bar (no empty bars); the first bar starts with POS_0;
 * after POS: PART (a declared part other than the current one), VEL (if a part is current),
   PITCH (if the current part has a velocity);
 * after PART: VEL, or PITCH if that part already has a velocity; after VEL: PITCH;
@@ -87,7 +87,9 @@ class GrammarState:
         pos_ok = isk[K_POS] & (i > col(self.pos)) & (i < col(self.blen))
         # velocity set for the part a PART token would switch to
         last = col(self.last)
-        after_bar = pos_ok
+        # the first bar starts on its downbeat (no leading silence, no anacrusis)
+        first = col((self.bars == 1) & (self.pos < 0))
+        after_bar = pos_ok & (~first | (i == 0))
         after_pos = part_ok | (isk[K_VEL] & has_part) | (pitch & has_part & vel_ok)
         after_part = isk[K_VEL] | (pitch & vel_ok)
         after_vel = pitch.expand(self.last.shape[0], -1)

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
         parser.add_argument("--pieces", type=int, default=64)
-        parser.add_argument("--candidates", type=int, default=4)
+        parser.add_argument("--candidates", type=int, default=6)
         parser.add_argument("--guidance", type=float, default=1.5)
         parser.add_argument("--render", type=Path, default=None, help="write MIDI+WAV here")
         parser.add_argument("--sections", default="nll,control,speed")

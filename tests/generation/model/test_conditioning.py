@@ -45,9 +45,12 @@ def test_validate_names_the_bad_attribute(field, value):
 
 
 def test_parts_follow_polyphony_and_families():
-    c = dataclasses.replace(Conditioning.default(), polyphony=3.2, families=("strings", "piano"))
-    assert c.n_parts == 3
-    assert c.part_families() == ("piano", "strings", "piano")
+    c = dataclasses.replace(Conditioning.default(), polyphony=1.0, families=("strings", "piano"))
+    assert c.n_parts == 4
+    assert c.part_families() == ("piano", "strings", "piano", "strings")
+    solo = dataclasses.replace(c, families=("pipe",))
+    assert solo.n_parts == 1
+    assert dataclasses.replace(solo, polyphony=2.5).part_families() == ("pipe",) * 4
 
 
 def test_wrong_vector_length_is_rejected():

@@ -33,6 +33,7 @@ def test_random_logits_always_give_valid_pieces():
         assert s.count(VOCAB.bar) == target
         assert {n.part for n in piece.notes} == set(range(n_parts))  # every part plays
         assert all(21 <= n.pitch <= 108 for n in piece.notes)
+        assert piece.notes[0].start == 0  # no leading silence
 
 
 def test_sampler_is_deterministic_and_respects_the_request():
