@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHECKPOINT_DIR = REPO / "generation" / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "cadenza-v1.pt"
 STATE_DIR = REPO / "var" / "train"
+DEBUG_DIR = REPO / "var" / "train-debug"
 MODEL_NAME = "cadenza"
 MODEL_VERSION = "1.0.0"
 
@@ -345,9 +346,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--debug", action="store_true", help="tiny model, for tests")
     a = ap.parse_args(argv)
     cfg = TrainConfig(steps=a.steps, seed=a.seed, threads=a.threads)
-    if a.debug:
+    out, state_dir = a.out, a.state_dir
+    if a.debug:  # never overwrite the shipped checkpoint with a debug model
         cfg.model, cfg.batch_size, cfg.eval_every = DEBUG_MODEL, 4, 10
-    print(json.dumps(train(cfg, state_dir=a.state_dir, out=a.out, resume=not a.no_resume)))
+        if out == DEFAULT_CHECKPOINT:
+            out, state_dir = DEBUG_DIR / "debug.pt", DEBUG_DIR / "state"
+    print(json.dumps(train(cfg, state_dir=state_dir, out=out, resume=not a.no_resume,
+                           write_card=not a.debug)))
 
 
 if __name__ == "__main__":

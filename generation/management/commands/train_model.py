@@ -5,7 +5,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from generation.model.train import DEBUG_MODEL, DEFAULT_CHECKPOINT, STATE_DIR, TrainConfig, train
+from generation.model.train import (
+    DEBUG_DIR,
+    DEBUG_MODEL,
+    DEFAULT_CHECKPOINT,
+    STATE_DIR,
+    TrainConfig,
+    train,
+)
 
 
 class Command(BaseCommand):
@@ -22,8 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, steps, seed, threads, out, state_dir, no_resume, debug, **options):
         cfg = TrainConfig(steps=steps, seed=seed, threads=threads)
-        if debug:
+        if debug:  # never overwrite the shipped checkpoint with a debug model
             cfg.model, cfg.batch_size, cfg.eval_every = DEBUG_MODEL, 4, 10
+            if out == DEFAULT_CHECKPOINT:
+                out, state_dir = DEBUG_DIR / "debug.pt", DEBUG_DIR / "state"
         result = train(cfg, state_dir=state_dir, out=out, resume=not no_resume,
                        write_card=not debug)
         self.stdout.write(json.dumps(result))
