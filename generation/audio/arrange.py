@@ -160,7 +160,12 @@ def analyse(piece: pretty_midi.PrettyMIDI) -> Analysis:
     ]
     end = max(e for _, e, _ in notes)
     bars = max(1, math.ceil(end / bpb - 1e-6))
-    by_height = sorted(insts, key=lambda i: -float(np.mean([n.pitch for n in i.notes])))
+    # voices worth following: at least a fifth of the busiest part's sounding time (a stray
+    # high chord at the end is not the melody)
+    sounding = {id(i): sum(n.end - n.start for n in i.notes) for i in insts}
+    busiest = max(sounding.values())
+    voices = [i for i in insts if sounding[id(i)] >= 0.2 * busiest]
+    by_height = sorted(voices, key=lambda i: -float(np.mean([n.pitch for n in i.notes])))
     if len(by_height) >= 2:
         melody = _voice(piece, [by_height[0]])
         counter = _voice(piece, [by_height[1]])

@@ -174,3 +174,16 @@ def test_the_arrangement_is_byte_identical_in_another_process(piece, tmp_path):
     here = _bytes(arrange(pretty_midi.PrettyMIDI(str(src)), "cinematic", seed=9, length_s=50,
                           avoid_instruments={"brass", "drums"}))  # fmt: skip
     assert digests == {hashlib.sha256(here).hexdigest()}
+
+
+def test_a_stray_high_part_is_not_taken_for_the_melody(piece):
+    """The composer can end with a few high notes in a part of their own."""
+    import copy
+
+    pm = copy.deepcopy(piece)
+    stray = pretty_midi.Instrument(program=0, name="stray")
+    end = pm.get_end_time()
+    stray.notes += [pretty_midi.Note(80, p, end - 0.3, end) for p in (96, 100)]
+    pm.instruments.append(stray)
+    an = analyse(pm)
+    assert len(an.melody) >= 60 and max(n.pitch for n in an.melody) < 96
