@@ -24,6 +24,26 @@ def model_bundle():
     return load_bundle(Path(settings.CADENZA_CHECKPOINT))
 
 
+@lru_cache(maxsize=4)
+def training_terms(manifest_sha256: str) -> dict:
+    """What the model's training data allows: commercial use only if every collection it was
+    trained on allows it, and only if the shipped manifest is the one the checkpoint names
+    (otherwise we cannot tell, and fail closed)."""
+    import hashlib
+    import json
+
+    path = Path(settings.CADENZA_CHECKPOINT).with_name("corpus-manifest.json")
+    raw = path.read_bytes() if path.exists() else b""
+    if hashlib.sha256(raw).hexdigest() != manifest_sha256:
+        return {"manifest": None, "commercial_use": False, "collections": []}
+    collections = {name: c for name, c in json.loads(raw)["collections"].items() if c.get("included")}
+    return {
+        "manifest": path.name,
+        "commercial_use": all(c["commercial_use"] for c in collections.values()),
+        "collections": sorted(collections),
+    }
+
+
 @lru_cache(maxsize=1)
 def soundfont() -> Path:
     from generation.audio.render import default_soundfont

@@ -56,6 +56,7 @@ def test_a_listener_signs_in_and_sees_their_tracks(live_server, browser):
 
 def test_staff_review_a_track_in_the_admin(live_server, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     UserFactory(email="charlie@example.com", is_staff=True, is_superuser=True)
     track = PublishedTrackFactory(title="Tense strings in C minor", status=TrackStatus.IN_REVIEW,
@@ -64,6 +65,7 @@ def test_staff_review_a_track_in_the_admin(live_server, browser):
     browser.find_element(By.NAME, "username").send_keys("charlie@example.com")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda driver: "/admin/login" not in driver.current_url)
     browser.get(f"{live_server.url}/admin/generation/track/?status__exact=in_review")
     assert "Tense strings in C minor" in browser.page_source
     browser.save_screenshot(str(SHOTS / "admin-queue.png"))

@@ -88,7 +88,7 @@ def catalog_certificate(*, track: Track, licensee_ref: str) -> tuple[dict[str, A
         midi_sha256=track.midi_sha256,
         licensee_ref=licensee_ref,
         scope=certs.SCOPE_CATALOG,
-        commercial_use=bool(model.get("commercial_use", True)),
+        commercial_use=bool(model.get("training_data", {}).get("commercial_use", False)),
         model=model,
     )
 

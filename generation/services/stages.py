@@ -8,6 +8,7 @@ or finds them there) recorded in ``job.work`` when the stage's move commits. A s
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
@@ -39,7 +40,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if hasattr(value, "item") and callable(value.item):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON (and PostgreSQL's jsonb) has no NaN: "not measured"
     return value
 
 
@@ -77,6 +80,7 @@ def compose(job: GenerationJob) -> dict[str, Any]:
                     "version": bundle.model_version,
                     "checkpoint_sha256": bundle.checkpoint_sha256,
                     "manifest_sha256": bundle.manifest_sha256,
+                    "training_data": pipeline.training_terms(bundle.manifest_sha256),
                 },
             },
             started,
@@ -109,7 +113,7 @@ def render(job: GenerationJob) -> dict[str, Any]:
     started = time.perf_counter()
     arranged = pipeline.midi_from_bytes(objects.read_object(job.work["arrangement"]["midi_key"]))
     stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
-    mixed, plan = mix_with_plan(stems, style=job.style, sample_rate=pipeline.SAMPLE_RATE)
+    mixed, plan = mix_with_plan(stems, style=job.style, sample_rate=pipeline.SAMPLE_RATE, length_s=job.length_s)
     stored = objects.put_object(
         pipeline.audio_to_flac(mixed), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
     )
@@ -129,10 +133,11 @@ def render(job: GenerationJob) -> dict[str, Any]:
 
 def master(job: GenerationJob) -> dict[str, Any]:
     from generation.audio.master import master as master_audio
+    from generation.audio.styles import get_style
 
     started = time.perf_counter()
     mixed, rate = pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"]))
-    mastered, report = master_audio(mixed, rate)
+    mastered, report = master_audio(mixed, rate, brightness_db=get_style(job.style).brightness_db, measure_input=False)
     stored = objects.put_object(
         pipeline.audio_to_flac(mastered, rate), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
     )
@@ -156,7 +161,9 @@ def encode(job: GenerationJob) -> dict[str, Any]:
         generator_version=model["version"],
     )
     renditions = []
-    for rendition in encode_audio(mastered, rate, tags=tags):
+    report = job.work["master"]["report"]
+    measured = (report["lufs"], report["true_peak_dbtp"])
+    for rendition in encode_audio(mastered, rate, tags=tags, measured=measured):
         credentialed = _with_credentials(job, rendition)
         stored = objects.put_object(
             credentialed.data,

@@ -45,8 +45,35 @@ def track_review(*, track: Track, reviewer: User, action: str, reason: str = "")
     ReviewEvent.objects.create(
         track=track, track_ref=track.id, reviewer=reviewer, reviewer_ref=reviewer.public_id, action=action, reason=reason
     )
+    if action == ReviewAction.APPROVE:
+        _grant_catalog_licence(track)
     transaction.on_commit(lambda: review_document_write(track=track))
     return track
+
+
+def _grant_catalog_licence(track: Track) -> None:
+    """Approval moves the requester's grant to catalog scope (commercial use if the data allows)."""
+    import json
+
+    from django.utils import timezone
+
+    from generation.models import Licence, LicenceScope
+    from generation.services.licences import catalog_certificate, licence_key
+
+    personal = track.licences.filter(scope=LicenceScope.PERSONAL).first()
+    if personal is None or track.licences.filter(scope=LicenceScope.CATALOG, licensee_ref=personal.licensee_ref).exists():
+        return
+    certificate, claims = catalog_certificate(track=track, licensee_ref=str(personal.licensee_ref))
+    Licence.objects.create(
+        id=claims["licence_uuid"], track=track, licensee=personal.licensee, licensee_ref=personal.licensee_ref,
+        licence_id=claims["licence_id"], scope=LicenceScope.CATALOG, commercial_use=claims["commercial_use"],
+        attribution=claims["attribution"], territory=claims["territory"], certificate=certificate,
+        granted_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: objects.put_at_key(
+        licence_key(claims["licence_uuid"]), json.dumps(certificate, sort_keys=True).encode(),
+        content_type="application/json", metadata={"licence-id": claims["licence_id"]},
+    ))
 
 
 def review_key(track_id) -> str:

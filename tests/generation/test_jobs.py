@@ -284,3 +284,15 @@ def test_bad_overrides_name_the_field(alice_client, field, value):
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert GenerationJob.objects.count() == before
+
+
+def test_approval_puts_the_track_in_the_catalog_with_a_catalog_licence(published, charlie, bob_client):
+    from generation.services.tracks import track_review
+
+    track = published.track
+    track_review(track=track, reviewer=charlie, action="approve", reason="lovely")
+    assert track.licences.filter(scope="catalog").count() == 1
+    catalog = track.licences.get(scope="catalog")
+    assert catalog.licence_id == "LicenseRef-Cadenza-Catalog-1.0"
+    assert catalog.commercial_use is False  # the debug model's training terms are unknown: fail closed
+    assert bob_client.get(f"/api/v1/tracks/{track.id}").status_code == 200  # in the shared catalog now
