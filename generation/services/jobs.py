@@ -204,9 +204,10 @@ def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> Generati
 
 
 def job_release(*, claim: Claim) -> None:
-    """Give the lease back so the next phase's task can take the job."""
+    """Give the lease back so the next phase's task can take the job; an error retried earlier
+    in the phase is behind it now."""
     GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
-        lease_owner="", lease_worker="", lease_expires_at=None, attempts=0
+        lease_owner="", lease_worker="", lease_expires_at=None, attempts=0, error_code="", error_message=""
     )
 
 
@@ -289,8 +290,6 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
         job_fail(job=job, owner=owner, code="stage_error", message=f"{job.status}: {type(error).__name__}: {error}")
         return JobStatus.FAILED
     job_release(claim=claim)
-    if job.error_code:  # an error retried earlier is behind us now
-        GenerationJob.objects.filter(id=job.id).update(error_code="", error_message="")
     if job.status not in TERMINAL_STATUSES:
         transaction.on_commit(lambda: enqueue(job))
     return job.status

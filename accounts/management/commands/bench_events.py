@@ -1,6 +1,6 @@
 """Benchmark listening-event ingest through the API layer (auth, parsing, validation, insert)."""
 
-import json
+import json as jsonlib
 import statistics
 import time
 import uuid
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             user.delete()
             Track.objects.filter(id=track.id).delete()
         report["database"] = connection.vendor
-        self.stdout.write(_dumps(report) if json else "\n".join(f"{k}: {v}" for k, v in report.items()))
+        self.stdout.write(jsonlib.dumps(report, indent=2) if json else "\n".join(f"{k}: {v}" for k, v in report.items()))
 
     def _fixtures(self) -> tuple[User, Track]:
         user = User.objects.create_user(f"bench-{uuid.uuid4().hex[:12]}@cadenza.invalid", uuid.uuid4().hex)
@@ -82,6 +82,3 @@ class Command(BaseCommand):
             "goal_events_per_s": 5000,
         }
 
-
-def _dumps(report: dict) -> str:
-    return json.dumps(report, indent=2)
