@@ -1,0 +1,16 @@
+"""Cadenza's generation app: the model, the audio pipeline, provenance and the jobs around them.
+
+pyfluidsynth >= 1.4 prints where it found libfluidsynth on stdout when the ``CI`` environment
+variable is set, and pretty_midi imports it. Commands here print JSON on stdout and one-line
+errors on stderr, so the library is imported once, with that line discarded, before anything
+else can.
+"""
+
+import contextlib as _contextlib
+import io as _io
+
+with _contextlib.redirect_stdout(_io.StringIO()):
+    try:
+        import fluidsynth as _fluidsynth  # noqa: F401
+    except ImportError:  # no libfluidsynth: only rendering needs it, and it says so itself
+        pass

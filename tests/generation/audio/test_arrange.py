@@ -161,7 +161,7 @@ def test_the_arrangement_is_byte_identical_in_another_process(piece, tmp_path):
     src = tmp_path / "piece.mid"
     piece.write(str(src))
     code = (
-        "import sys, io, hashlib, pretty_midi; from generation.audio.arrange import arrange; "
+        "import sys, io, hashlib; from generation.audio.arrange import arrange; import pretty_midi; "
         "out = arrange(pretty_midi.PrettyMIDI(sys.argv[1]), 'cinematic', seed=9, length_s=50, "
         "avoid_instruments={'brass', 'drums'}); b = io.BytesIO(); out.write(b); "
         "print(hashlib.sha256(b.getvalue()).hexdigest())"
