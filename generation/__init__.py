@@ -9,8 +9,6 @@ else can.
 import contextlib as _contextlib
 import io as _io
 
-with _contextlib.redirect_stdout(_io.StringIO()):
-    try:
-        import fluidsynth as _fluidsynth  # noqa: F401
-    except ImportError:  # no libfluidsynth: only rendering needs it, and it says so itself
-        pass
+# without libfluidsynth the import fails; only rendering needs it, and it says so itself
+with _contextlib.redirect_stdout(_io.StringIO()), _contextlib.suppress(ImportError):
+    import fluidsynth as _fluidsynth  # noqa: F401

@@ -22,6 +22,7 @@ import torch
 
 from generation.model.attributes import Attributes, density_bucket, measure
 from generation.model.conditioning import SCHEMA_VERSION, Conditioning, model_features
+from generation.model.decoder import Decoder
 from generation.model.network import CondTransformer, ModelConfig
 from generation.model.sampling import sample_tokens
 from generation.model.train import DEFAULT_CHECKPOINT
@@ -41,7 +42,7 @@ __all__ = ["DEFAULT_CHECKPOINT", "ModelBundle", "Composition", "load_bundle", "c
            "header_tokens", "fit_score"]
 
 DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 6,
-            "key_transpose": True, "threads": 1}
+            "key_transpose": True, "threads": 1, "weights": "fp16"}
 
 
 @dataclass
@@ -58,6 +59,13 @@ class ModelBundle:
     path: str
     metrics: dict = field(default_factory=dict)
     _index: object = None
+    _decoders: dict = field(default_factory=dict)
+
+    def decoder(self, weights: str = DEFAULTS["weights"]) -> Decoder:
+        """The sampling form of the model with ``weights`` (built once per mode)."""
+        if weights not in self._decoders:
+            self._decoders[weights] = Decoder(self.model, weights)
+        return self._decoders[weights]
 
     @property
     def index(self):
@@ -154,17 +162,19 @@ def compose(
     n_candidates: int = DEFAULTS["n_candidates"],
     key_transpose: bool = DEFAULTS["key_transpose"],
     threads: int = DEFAULTS["threads"],
+    weights: str = DEFAULTS["weights"],
     check_originality: bool = True,
 ) -> Composition:
     """Compose one piece; deterministic for (bundle, cond, seed, parameters)."""
     cond.validate()
     if n_candidates < 1:
         raise ValueError("n_candidates must be >= 1")
+    decoder = bundle.decoder(weights)
     prev_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         seqs, steps = sample_tokens(
-            bundle.model, header_tokens(cond), model_features(cond.to_vector()),
+            decoder, header_tokens(cond), model_features(cond.to_vector()),
             n_streams=n_candidates, seed=seed, bar_len=bar_ticks(cond.time_signature),
             n_parts=cond.n_parts, target_bars=cond.length_bars, temperature=temperature,
             top_p=top_p, guidance=guidance)
@@ -189,6 +199,7 @@ def compose(
         "seed": int(seed), "temperature": float(temperature), "top_p": float(top_p),
         "guidance": float(guidance), "n_candidates": int(n_candidates),
         "key_transpose": bool(key_transpose), "threads": int(threads),
+        "weights": decoder.weights,
         "chosen_candidate": best["index"], "transpose": best["transpose"],
         "decode_steps": steps, "cond_schema": SCHEMA_VERSION, "cond_vector": cond.to_vector(),
         "vocab_version": bundle.vocab_version, "checkpoint_sha256": bundle.checkpoint_sha256,

@@ -4,6 +4,8 @@
 ``guidance != 1`` each stream also runs an unconditional twin (null prefix) and the logits are
 mixed as ``uncond + guidance * (cond - uncond)``. When the context window is full, the cache is
 rebuilt from the header plus the most recent half window (the model is trained on such crops).
+Once a quarter of the batch has ended (EOS), those streams leave the batch and their cache rows
+are dropped, so the longest stream does not keep paying for the finished ones.
 Deterministic for a seed on CPU: all randomness comes from one seeded ``torch.Generator``.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import torch
 
+from generation.model.decoder import Decoder
 from generation.model.grammar import GrammarState
 from generation.model.network import CondTransformer
 from generation.model.vocab import VOCAB
@@ -27,9 +30,17 @@ def _top_p_sample(logits: torch.Tensor, temperature: float, top_p: float,
     return torch.multinomial(probs, 1, generator=gen)[:, 0]
 
 
+def _rows_inputs(feat_row: torch.Tensor, b: int, cfg_on: bool):
+    """Conditioning features and the unconditional flags for ``b`` streams (+ CFG twins)."""
+    bb = 2 * b if cfg_on else b
+    uncond = torch.zeros(bb, dtype=torch.bool)
+    uncond[b:] = True
+    return feat_row.expand(bb, -1), uncond
+
+
 @torch.inference_mode()
 def sample_tokens(
-    model: CondTransformer,
+    model: CondTransformer | Decoder,
     header: list[int],
     feats: list[float],
     *,
@@ -42,46 +53,58 @@ def sample_tokens(
     top_p: float = 0.95,
     guidance: float = 1.0,
     max_new_tokens: int | None = None,
+    weights: str = "fp16",
 ) -> tuple[list[list[int]], int]:
-    """Decode ``n_streams`` token sequences; return them (header included) and steps taken."""
-    cfg = model.cfg
+    """Decode ``n_streams`` token sequences; return them (header included) and steps taken.
+
+    ``model`` is a ``Decoder`` (built once per checkpoint) or a ``CondTransformer``, for which a
+    decoder with ``weights`` is built on the spot.
+    """
+    dec = model if isinstance(model, Decoder) else Decoder(model, weights)
+    cfg = dec.cfg
     P, B = cfg.n_prefix, n_streams
     cfg_on = guidance != 1.0
-    BB = 2 * B if cfg_on else B
     gen = torch.Generator().manual_seed(int(seed))
-    f = torch.tensor(feats, dtype=torch.float32).expand(BB, -1)
-    uncond = torch.zeros(BB, dtype=torch.bool)
-    if cfg_on:
-        uncond[B:] = True
+    feat_row = torch.tensor(feats, dtype=torch.float32)
     h = len(header)
     max_new = max_new_tokens or target_bars * 600
     hist = torch.full((B, h + max_new + 1), VOCAB.eos, dtype=torch.long)
     hist[:, :h] = torch.tensor(header)
-    cache = model.new_cache(BB)
-    logits = model.prefill(hist[:1, :h].expand(BB, -1), f, uncond, cache)
+    rows = torch.arange(B)  # the streams still decoding, in batch order
+    f, uncond = _rows_inputs(feat_row, len(rows), cfg_on)
+    cache = dec.new_cache(len(uncond))
+    logits = dec.prefill(hist[:1, :h].expand(len(uncond), -1), f, uncond, cache)
     state = GrammarState(B, bar_len, n_parts, target_bars)
     n, pos = h, P + h  # tokens so far, next absolute position
     g = float(guidance)
     steps = 0
     while n < h + max_new:
-        lg = logits[:B] + (g - 1.0) * (logits[:B] - logits[B:]) if cfg_on else logits
+        b = len(rows)
+        lg = logits[:b] + (g - 1.0) * (logits[:b] - logits[b:]) if cfg_on else logits
         lg = lg.masked_fill(~state.mask(), float("-inf"))
         tok = _top_p_sample(lg, temperature, top_p, gen)
-        state.update(tok)
-        hist[:, n] = tok
+        finished = state.update(tok)
+        hist[rows, n] = tok
         n += 1
         steps += 1
-        if bool(state.done.all()):
+        if finished == b:
             break
+        if finished >= max(1, b // 4):  # drop finished streams: later steps cost less
+            keep_rows = torch.tensor([not st.done for st in state.streams])
+            tok, rows = tok[keep_rows], rows[keep_rows]
+            state.streams = [st for st in state.streams if not st.done]
+            sel = torch.cat([keep_rows, keep_rows]) if cfg_on else keep_rows
+            cache = [(k[sel], v[sel]) for k, v in cache]
+            f, uncond = _rows_inputs(feat_row, len(rows), cfg_on)
         step_tok = torch.cat([tok, tok]) if cfg_on else tok
         if pos >= cfg.block_size:  # slide: header + the latest half window
             keep = cfg.max_tokens // 2 - h
-            ctx = torch.cat([hist[:, :h], hist[:, n - keep:n]], dim=1)
+            ctx = torch.cat([hist[rows, :h], hist[rows, n - keep:n]], dim=1)
             ctx = torch.cat([ctx, ctx]) if cfg_on else ctx
-            logits = model.prefill(ctx, f, uncond, cache)
+            logits = dec.prefill(ctx, f, uncond, cache)
             pos = P + ctx.shape[1]
         else:
-            logits = model.step(step_tok, pos, cache)
+            logits = dec.step(step_tok, pos, cache)
             pos += 1
     out = []
     for b in range(B):

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from generation.gm import GM_FAMILIES
 from generation.model.conditioning import SCHEMA, SCHEMA_VERSION, model_features
 from generation.model.corpus import DEFAULT_MANIFEST, DEFAULT_OUT, file_sha256, load_corpus
+from generation.model.decoder import Decoder
 from generation.model.network import CondTransformer, ModelConfig
 from generation.model.vocab import VOCAB, VOCAB_VERSION
 
@@ -137,10 +138,14 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 @torch.inference_mode()
-def evaluate_nll(model: CondTransformer, batcher: Batcher, *, max_pieces: int | None = None,
-                 batch_size: int = 16) -> float:
-    """Mean NLL (nats) per predicted token over each held-out piece's first window."""
-    model.eval()
+def evaluate_nll(model: CondTransformer | Decoder, batcher: Batcher, *,
+                 max_pieces: int | None = None, batch_size: int = 16) -> float:
+    """Mean NLL (nats) per predicted token over each held-out piece's first window.
+
+    ``model`` may be the trained module or the ``Decoder`` that sampling runs (its weights).
+    """
+    if isinstance(model, CondTransformer):
+        model.eval()
     idx = batcher.idx[:max_pieces] if max_pieces else batcher.idx
     total, count = 0.0, 0
     for s in range(0, len(idx), batch_size):
@@ -306,6 +311,9 @@ Conditioning: the vector's normalised features are projected by an MLP into
 {payload['config']['n_prefix']} prefix embeddings; condition dropout trains a learned null prefix
 used by classifier-free guidance. Decoding is grammar-constrained (header, bar count, positions,
 parts are forced or masked), with a KV cache, temperature / top-p and best-of-N candidates.
+Sampling runs `generation/model/decoder.py`: the same weights rounded to fp16 and packed for
+FBGEMM (fp32 activations), which makes one-stream decoding memory-light; its NLL is reported
+beside the fp32 model's (`nll_model_sampling_weights`).
 
 ## Conditioning schema `{payload['cond_schema']}`
 
