@@ -75,7 +75,7 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def dsp_pool() -> ThreadPoolExecutor:
-    """Two threads for per-channel DSP: scipy's sosfilt/upfirdn and pedalboard release the GIL.
+    """Two threads for per-channel DSP: scipy's sosfilt, BLAS and pedalboard release the GIL.
 
     One pool per process id: a pool inherited through fork (a prefork worker) has no threads.
     """
@@ -216,13 +216,18 @@ def _oversampled_peak(x: np.ndarray, start: int, stop: int, chunk: int = 1 << 15
     peak is ``h[40]`` times the sample peak; branches 1–3 are computed, in cache-sized chunks,
     with enough neighbouring input to match the whole-file run.
     """
-    from scipy.signal import upfirdn
+    from numpy.lib.stride_tricks import sliding_window_view
 
     n = x.shape[1]
     shift = _HALF_LEN // OVERSAMPLE  # 10: output q of branch r reads inputs q+10-19 .. q+10
     taps = len(_branches(x.dtype.str)[0])
     h, _ = _oversampling_filter()
     best = float(abs(h[_HALF_LEN]) * np.max(np.abs(x[:, start:stop]))) if stop > start else 0.0
+
+    # the three branches as one (taps, 3) matrix of reversed filters: each chunk's outputs are
+    # one matrix product of its sliding input windows (~1.7x faster than three upfirdn calls)
+    reversed_taps = np.stack([hr[::-1] for hr in _branches(x.dtype.str)], axis=1)
+    zeros = np.zeros(taps - 1, dtype=x.dtype)
 
     def channel(ch: np.ndarray) -> float:
         peak = 0.0
@@ -232,10 +237,12 @@ def _oversampled_peak(x: np.ndarray, start: int, stop: int, chunk: int = 1 << 15
             # full convolution index j covers inputs lo + j - (taps - 1) .. lo + j; output q
             # needs j = q + shift - lo
             j0, j1 = c0 + shift - lo, c1 + shift - lo
-            for hr in _branches(x.dtype.str):
-                y = upfirdn(hr, ch[lo:hi])[j0:j1]
-                if y.size:
-                    peak = max(peak, float(max(y.max(), -y.min())))
+            padded = np.concatenate([zeros, ch[lo:hi], zeros])  # the full convolution's edges
+            j1 = min(j1, hi - lo + taps - 1)
+            if j1 <= j0:
+                continue
+            y = sliding_window_view(padded[j0:j1 + taps - 1], taps) @ reversed_taps
+            peak = max(peak, float(max(y.max(), -y.min())))
         return peak
 
     if stop - start < 4 * chunk:
@@ -249,8 +256,8 @@ def true_peak(audio: np.ndarray, *, block: int = 4096) -> float:
     n = x.shape[1]
     if n == 0:
         return 0.0
-    # float32 like the audio it measures: upfirdn is ~3x faster than in float64, and the result
-    # agrees with the float64 reference to ~1e-7 relative
+    # float32 like the audio it measures: ~3x faster than in float64, and the result agrees
+    # with the float64 reference to ~1e-7 relative
     x = np.ascontiguousarray(x, dtype=np.float32)
     _, gain = _oversampling_filter()
     reach = _HALF_LEN // OVERSAMPLE + 1
@@ -269,7 +276,7 @@ def true_peak(audio: np.ndarray, *, block: int = 4096) -> float:
     best = max(best, float(peaks[first]))
     candidates = ext * gain * (1 + 1e-5) >= best
     candidates[first] = False
-    # contiguous runs of candidate blocks: one upfirdn call per run
+    # contiguous runs of candidate blocks: one oversampling pass per run
     flags = np.concatenate([[0], candidates.astype(np.int8), [0]])
     starts, stops = np.flatnonzero(np.diff(flags) == 1), np.flatnonzero(np.diff(flags) == -1)
     for b0, b1 in zip(starts, stops, strict=True):

@@ -91,3 +91,13 @@ def test_bright_material_with_big_inter_sample_overs_still_lands_on_target():
     x += (3.0 * burst).astype(np.float32)
     out, report = master(x, SR)
     _check(out, SR, report)
+
+
+@pytest.mark.parametrize("n, size", [(1, 3), (5, 9), (100, 7), (1000, 31), (12345, 2647)])
+def test_running_min_equals_scipys_minimum_filter(n, size):
+    from scipy.ndimage import minimum_filter1d
+
+    from generation.audio.master import running_min
+
+    x = np.random.default_rng(n).random(n).astype(np.float32)
+    assert np.array_equal(running_min(x, size), minimum_filter1d(x, size=size, mode="nearest"))
