@@ -326,8 +326,16 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+class CorpusMissing(FileNotFoundError):
+    """The prepared corpus is not on disk (it is built, not shipped)."""
+
+
 def load_corpus(out_dir: Path = DEFAULT_OUT) -> dict[str, np.ndarray]:
-    z = np.load(Path(out_dir) / "tokens.npz")
+    path = Path(out_dir) / "tokens.npz"
+    if not path.exists():
+        raise CorpusMissing(f"no prepared corpus at {path}: run `python manage.py build_corpus` "
+                            "first (~3 min)")
+    z = np.load(path)
     return {k: z[k] for k in z.files}
 
 

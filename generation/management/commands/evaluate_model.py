@@ -3,8 +3,9 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from generation.model.corpus import DEFAULT_OUT, CorpusMissing
 from generation.model.evaluate import evaluate, update_card
 from generation.model.train import DEFAULT_CHECKPOINT
 
@@ -23,12 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--write-card", action="store_true",
                             help="add the figures to the checkpoint's MODEL_CARD.md")
         parser.add_argument("--card-note", default="")
+        parser.add_argument("--corpus", type=Path, default=DEFAULT_OUT,
+                            help="the prepared corpus (build_corpus writes it)")
 
     def handle(self, *args, checkpoint, pieces, candidates, guidance, render, sections,
-               json=False, write_card=False, card_note="", **options):
-        result = evaluate(checkpoint, n_pieces=pieces, n_candidates=candidates,
-                          guidance=guidance, render_dir=render,
-                          sections=tuple(sections.split(",")))
+               corpus, json=False, write_card=False, card_note="", **options):
+        try:
+            result = evaluate(checkpoint, n_pieces=pieces, n_candidates=candidates,
+                              guidance=guidance, corpus_dir=corpus, render_dir=render,
+                              sections=tuple(sections.split(",")))
+        except CorpusMissing as exc:
+            raise CommandError(str(exc)) from exc
         if write_card:
             update_card(checkpoint, result, card_note)
         self.stdout.write(_dumps(result, None if json else 1))

@@ -80,3 +80,18 @@ def test_transposed_tokens_measure_a_transposed_key():
     a = measure(tokens_to_midi(toks.tolist()))
     b = measure(tokens_to_midi(transpose_tokens(toks, 3).tolist()))
     assert b.key_tonic == (a.key_tonic + 3) % 12
+
+
+def test_it_names_the_missing_corpus_instead_of_a_traceback(tmp_path):
+    import pytest
+    from django.core.management.base import CommandError
+
+    from generation.model.corpus import CorpusMissing, load_corpus
+
+    with pytest.raises(CorpusMissing, match="build_corpus"):
+        load_corpus(tmp_path / "nowhere")
+    with pytest.raises(CommandError, match="build_corpus"):
+        call_command("train_model", "--debug", "--steps", "1", "--out", str(tmp_path / "x.pt"),
+                     "--state-dir", str(tmp_path / "state"), "--corpus", str(tmp_path / "nowhere"))
+    with pytest.raises(CommandError, match="build_corpus"):
+        call_command("evaluate_model", "--sections", "nll", "--corpus", str(tmp_path / "nowhere"))
