@@ -41,7 +41,8 @@ MOODS: dict[str, Mood] = {
 }
 TIME_SIGNATURES = ("4/4", "3/4", "6/8", "2/4")
 TIME_SIGNATURE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
-COMPOSITION_BARS = (16, 32)  # the arranger's form stretches these to the requested length
+COMPOSITION_BARS = (16, 32)
+FOUR_PART_POLYPHONY = 4.0  # the arranger's form stretches these to the requested length
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,16 @@ def _families(style: str, preferred: list[str], avoided: list[str]) -> tuple[str
     return tuple(chosen or [f for f in GM_FAMILIES if f not in avoided][:1])
 
 
+def _polyphony(rng: random.Random, families: tuple[str, ...]) -> float:
+    """The composition's texture, as the corpus has them: a single line (1 sounding note, the
+    fiddle tunes) or four-part harmony (about 4, the chorales). Two families need four parts;
+    one family gets either, half the time. (A value in between asks for a texture the model
+    never saw: at 2.0 it wrote a tune and left three parts on one opening chord.)"""
+    if len(families) > 1 or rng.random() < 0.5:
+        return FOUR_PART_POLYPHONY
+    return 1.0
+
+
 def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] | None = None) -> Request:
     """One draw from the listener's distribution, with ``overrides`` (style, mood, tempo, key,
     mode, length_s) applied last. Deterministic for a seed."""
@@ -108,6 +119,7 @@ def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] 
     time_signature = rng.choices(TIME_SIGNATURES, weights=TIME_SIGNATURE_WEIGHTS)[0]
 
     avoided = list(prefs.get("avoided_instruments", []))
+    families = _families(style, prefs.get("preferred_instruments", []), avoided)
     conditioning = Conditioning(
         tempo_bpm=round(_clamp(tempo, *TEMPO_RANGE), 1),
         key_tonic=rng.randrange(12),
@@ -115,9 +127,9 @@ def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] 
         time_signature=time_signature,
         density=round(_clamp(density, *DENSITY_RANGE), 2),
         register=round(mood.register if mood else 66.0, 1),
-        polyphony=2.0 if rng.random() < 0.5 else 3.0,
+        polyphony=_polyphony(rng, families),
         length_bars=rng.choice(range(COMPOSITION_BARS[0], COMPOSITION_BARS[1] + 1, 4)),
-        families=_families(style, prefs.get("preferred_instruments", []), avoided),
+        families=families,
     )
     conditioning = _apply_overrides(conditioning, overrides)
     length_s = float(overrides.get("length_s", length_s))

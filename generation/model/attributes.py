@@ -10,6 +10,9 @@ The same functions label training data, evaluate generated pieces and describe c
 * ``polyphony``: mean number of sounding notes while anything sounds.
 * ``length_bars``: number of bars up to and including the bar of the last onset.
 * ``instruments``: sorted (program, is_drum); ``families``: sorted GM families.
+
+``part_continuity(pm)`` (not an attribute of the request): the share of parts that have notes in
+both halves of the piece, 1.0 when no part only enters late or falls silent for good.
 """
 
 from __future__ import annotations
@@ -99,6 +102,18 @@ def _polyphony(notes: list[pretty_midi.Note]) -> float:
         active += d
         last = t
     return area / covered if covered > 0 else 1.0
+
+
+def part_continuity(pm: pretty_midi.PrettyMIDI) -> float:
+    """Share of the parts with an onset in the first half and one in the second half."""
+    parts = [inst for inst in pm.instruments if inst.notes]
+    if not parts:
+        return 0.0
+    half = pm.get_end_time() / 2
+    through = sum(1 for inst in parts
+                  if any(n.start < half for n in inst.notes)
+                  and any(n.start >= half for n in inst.notes))
+    return through / len(parts)
 
 
 def measure(pm: pretty_midi.PrettyMIDI) -> Attributes:

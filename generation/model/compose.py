@@ -20,7 +20,7 @@ import numpy as np
 import pretty_midi
 import torch
 
-from generation.model.attributes import Attributes, density_bucket, measure
+from generation.model.attributes import Attributes, density_bucket, measure, part_continuity
 from generation.model.conditioning import SCHEMA_VERSION, Conditioning, model_features
 from generation.model.decoder import Decoder
 from generation.model.network import CondTransformer, ModelConfig
@@ -41,6 +41,9 @@ from generation.model.vocab import (
 __all__ = ["DEFAULT_CHECKPOINT", "ModelBundle", "Composition", "load_bundle", "compose",
            "header_tokens", "fit_score"]
 
+# a part that only plays in one half of the piece (enters for the last bars, or stops halfway)
+# costs as much as a wrong density bucket, per share of the parts
+TEXTURE_WEIGHT = 2.5
 DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 6,
             "key_transpose": True, "threads": 1, "weights": "fp16"}
 
@@ -190,7 +193,8 @@ def compose(
         m = measure(pm)
         orig = (bundle_check(bundle, pm) if check_originality
                 else {"verdict": "unchecked", "longest_match_notes": 0, "nearest_piece": None})
-        score = fit_score(m, cond) + (100.0 if orig["verdict"] == "too_close" else 0.0)
+        score = (fit_score(m, cond) + TEXTURE_WEIGHT * (1.0 - part_continuity(pm))
+                 + (100.0 if orig["verdict"] == "too_close" else 0.0))
         cands.append({"index": i, "tokens": toks, "midi": pm, "measured": m, "raw": raw,
                       "transpose": shift, "score": round(score, 4), "originality": orig})
     best = min(cands, key=lambda c: (c["score"], c["index"]))

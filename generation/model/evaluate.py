@@ -15,7 +15,7 @@ import numpy as np
 import pretty_midi
 import torch
 
-from generation.model.attributes import _PROFILES, density_bucket, measure
+from generation.model.attributes import _PROFILES, density_bucket, measure, part_continuity
 from generation.model.compose import ModelBundle, compose, header_tokens, load_bundle
 from generation.model.conditioning import FAMILIES, Conditioning, model_features
 from generation.model.corpus import DEFAULT_OUT, load_corpus
@@ -75,14 +75,17 @@ def nll_section(bundle: ModelBundle, data: dict, *, split: int = 2) -> dict:
 # --- control ----------------------------------------------------------------------------------
 def random_targets(n: int, data: dict, seed: int = 0) -> list[Conditioning]:
     """Random requests: key, mode, metre, tempo, length, families uniformly; density, register
-    and polyphony from a random held-out piece (combinations that occur in music)."""
+    and polyphony from a random held-out piece of the texture the families imply (two
+    families are written in four parts, so their piece is a part-song; one family takes any
+    piece): combinations that occur in music."""
     rng = np.random.default_rng(seed)
     test = np.flatnonzero(data["split"] == 2)
+    part_songs = test[data["labels"][test, 7] >= 2.0]
     out = []
     for _ in range(n):
-        lab = data["labels"][int(rng.choice(test))]
         fams = tuple(sorted(rng.choice(COMMON_FAMILIES, size=int(rng.integers(1, 3)),
                                        replace=False).tolist(), key=FAMILIES.index))
+        lab = data["labels"][int(rng.choice(test if len(fams) == 1 else part_songs))]
         out.append(Conditioning(
             tempo_bpm=round(float(np.exp(rng.uniform(np.log(60), np.log(200)))), 1),
             key_tonic=int(rng.integers(0, 12)),
@@ -131,6 +134,8 @@ def control_section(bundle: ModelBundle, targets: list[Conditioning], *, n_candi
     acc["mean"] = round(float(np.mean(list(acc.values()))), 4)
     acc["instruments_each_family_10pct_of_notes"] = round(float(np.mean(
         [_balanced(p.midi, c) for c, p in comps])), 4)
+    acc["every_part_plays_in_both_halves"] = round(float(np.mean(
+        [part_continuity(p.midi) == 1.0 for _, p in comps])), 4)
     acc["n_pieces"] = len(targets)
     acc["n_candidates"] = n_candidates
     acc["guidance"] = guidance
@@ -330,6 +335,12 @@ def render_and_check(comps: list, out_dir: Path, n: int = 4) -> list[dict]:
     return res
 
 
+def _corpus_manifest_sha256(corpus_dir: Path) -> str | None:
+    """The identity of the prepared corpus on disk (written by ``build_corpus``)."""
+    path = Path(corpus_dir) / "manifest.sha256"
+    return path.read_text().strip() if path.exists() else None
+
+
 def evaluate(checkpoint: Path = DEFAULT_CHECKPOINT, *, n_pieces: int = 64, n_candidates: int = 6,
              guidance: float = 1.5, corpus_dir: Path = DEFAULT_OUT, render_dir: Path | None = None,
              sections: tuple[str, ...] = ("nll", "control", "speed"), threads: int = 1) -> dict:
@@ -337,9 +348,12 @@ def evaluate(checkpoint: Path = DEFAULT_CHECKPOINT, *, n_pieces: int = 64, n_can
     torch.set_num_threads(threads)
     bundle = load_bundle(checkpoint)
     data = load_corpus(corpus_dir)
+    corpus_sha = _corpus_manifest_sha256(corpus_dir)
     out: dict = {"model": f"{bundle.model_name}-{bundle.model_version}",
                  "checkpoint_sha256": bundle.checkpoint_sha256,
-                 "manifest_sha256": bundle.manifest_sha256}
+                 "manifest_sha256": bundle.manifest_sha256,
+                 "corpus_manifest_sha256": corpus_sha,
+                 "corpus_is_the_checkpoints": corpus_sha == bundle.manifest_sha256}
     if "nll" in sections:
         out["nll"] = nll_section(bundle, data)
     if "control" in sections:

@@ -8,10 +8,16 @@ After the forced header (``BOS TS TEMPO INST+ BAR``) the mask allows only valid 
 * after PART: VEL, or PITCH if that part already has a velocity; after VEL: PITCH;
 * after PITCH: DUR; after DUR: PITCH (higher than the previous one of the same group), PART
   (a higher part at the same position), VEL, POS (later in the bar), BAR (while fewer than the
-  target bars), EOS (only once the target bar count is reached and every part has played);
+  target bars; the first bar ends only once every declared part has played in it), EOS (once
+  the target bar count is reached and every part has played);
 * pitches are limited to 21..108 (the piano range).
 
 So every sampled sequence parses, has exactly the target number of bars, and terminates.
+
+Every part enters in the first bar, as in the corpus's four-part chorales. (Requiring only that
+each part had played before EOS let a model that had written one line force the silent parts in
+at the very end: a cluster of stray notes on the final beat that the arranger then took for the
+closing cadence. Once every part has played in bar one, the model continues the texture.)
 
 Every token kind occupies one contiguous range of the vocabulary, so what a stream may emit next
 is a short list of half-open vocabulary intervals. The state is kept in plain Python integers
@@ -139,8 +145,9 @@ class GrammarState:
             if s.pos + 1 < self.blen:
                 out.append((start[K_POS] + s.pos + 1, start[K_POS] + self.blen))
             if s.bars < self.target:
-                out.append((start[K_BAR], end[K_BAR]))
-            elif all(s.used):
+                if s.bars > 1 or all(s.used):
+                    out.append((start[K_BAR], end[K_BAR]))
+            elif all(s.used):  # (already true after bar one; a one-bar piece checks here)
                 out.append(eos)
         if not out:  # safety net (never expected): a stream with nothing allowed may end
             out.append(eos)

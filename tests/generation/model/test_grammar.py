@@ -32,6 +32,8 @@ def test_random_logits_always_give_valid_pieces():
         piece = tokens_to_piece(s)
         assert s.count(VOCAB.bar) == target
         assert {n.part for n in piece.notes} == set(range(n_parts))  # every part plays
+        bar = bar_ticks("3/4")
+        assert {n.part for n in piece.notes if n.start < bar} == set(range(n_parts))  # in bar one
         assert all(21 <= n.pitch <= 108 for n in piece.notes)
         assert piece.notes[0].start == 0  # no leading silence
 
