@@ -265,6 +265,9 @@ def test_the_reaper_picks_up_a_job_whose_enqueue_was_lost(s3, pipeline_settings,
         assert jobs.jobs_reap() == [str(job.id)]
     job.refresh_from_db()
     assert job.status == JobStatus.PUBLISHED
+    out = io.StringIO()
+    call_command("verify_track", str(job.track.id), "--json", stdout=out)
+    assert json.loads(out.getvalue())["midi_sha256_match"] is True
 
 
 def test_a_poison_job_stops_at_the_attempt_limit(s3, pipeline_settings, alice, django_capture_on_commit_callbacks):

@@ -16,9 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--length", type=float, default=180.0)
         parser.add_argument("--style", default="folk")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--repeats", type=int, default=3, help="runs; medians are reported")
 
-    def handle(self, *args, json=False, length, style, seed, **options):
-        report = run(length, style, seed)
+    def handle(self, *args, json=False, length, style, seed, repeats, **options):
+        report = run(length, style, seed, repeats)
         self.stdout.write(_dumps(report, indent=None if json else 2))
 
 
