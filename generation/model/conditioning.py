@@ -76,8 +76,8 @@ class Conditioning:
 
     @classmethod
     def default(cls) -> Conditioning:
-        """The middle of every range (C major, 4/4, piano)."""
-        return cls(130.0, 0, "major", "4/4", 2.0, 66.0, 2.5, 18, ("piano",))
+        """A four-part piano piece in C major, 4/4, at the chorales' density and register."""
+        return cls(120.0, 0, "major", "4/4", 4.0, 62.0, 4.0, 16, ("piano",))
 
     def validate(self) -> Conditioning:
         """Raise ValueError naming the first attribute out of range; return self."""

@@ -53,3 +53,5 @@ def test_every_draw_is_a_valid_request_in_a_texture_of_the_corpus(prefs, seed):
     assert c.n_parts == (1 if c.polyphony == 1.0 else 4)
     if len(c.families) > 1:
         assert c.n_parts == 4
+    # density follows the texture: every voice of four-part harmony moves
+    assert (3.2 <= c.density <= 4.8) if c.n_parts == 4 else (0.75 <= c.density <= 3.25)
