@@ -24,6 +24,32 @@ def model_bundle():
     return load_bundle(Path(settings.CADENZA_CHECKPOINT))
 
 
+def model_bundle_for(checkpoint_sha256: str):
+    """The checkpoint with this sha256: the configured one, or a retired one kept in
+    ``CADENZA_CHECKPOINT_ARCHIVE`` as ``<sha256>.pt`` (its bytes checked); None when neither."""
+    current = model_bundle()
+    if current.checkpoint_sha256 == checkpoint_sha256:
+        return current
+    return _archived_bundle(Path(settings.CADENZA_CHECKPOINT_ARCHIVE) / f"{checkpoint_sha256}.pt")
+
+
+_ARCHIVED: dict[Path, object] = {}  # retired checkpoints loaded so far (verification only)
+
+
+def _archived_bundle(path: Path):
+    from generation.model.compose import load_bundle
+
+    if path not in _ARCHIVED:
+        if not path.exists():
+            return None  # not remembered: it may be put in the archive later
+        bundle = load_bundle(path)
+        if f"{bundle.checkpoint_sha256}.pt" != path.name:
+            return None
+        _ARCHIVED.clear()  # keep one retired model in memory at a time
+        _ARCHIVED[path] = bundle
+    return _ARCHIVED[path]
+
+
 @lru_cache(maxsize=4)
 def training_terms(manifest_sha256: str) -> dict:
     """What the model's training data allows: commercial use only if every collection it was

@@ -8,6 +8,7 @@ then the job's explicit overrides win. Moods follow DESIGN.md's starting table.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, replace
 from typing import Any
@@ -143,7 +144,18 @@ def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] 
     )
     conditioning = _apply_overrides(conditioning, overrides)
     length_s = float(overrides.get("length_s", length_s))
+    bars = min(conditioning.length_bars, _bars_worth_composing(conditioning, length_s))
+    conditioning = replace(conditioning, length_bars=bars)
     return Request(conditioning.validate(), style, mood_name, round(length_s, 1), tuple(avoided))
+
+
+def _bars_worth_composing(conditioning: Conditioning, length_s: float) -> int:
+    """The composition need not be longer than the track: the bars ``length_s`` holds at the
+    request's tempo and metre, rounded up to whole phrases of four, within COMPOSITION_BARS."""
+    num, den = (int(x) for x in conditioning.time_signature.split("/"))
+    quarters_per_bar = num * 4 / den
+    bars = length_s * conditioning.tempo_bpm / 60 / quarters_per_bar
+    return int(_clamp(4 * math.ceil(bars / 4), *COMPOSITION_BARS))
 
 
 def _apply_overrides(conditioning: Conditioning, overrides: dict[str, Any]) -> Conditioning:

@@ -246,6 +246,8 @@ CADENZA_SOUNDFONT = env.str("CADENZA_SOUNDFONT", default="")
 CADENZA_CHECKPOINT = Path(
     env.str("CADENZA_CHECKPOINT", default=str(BASE_DIR / "generation" / "checkpoints" / "cadenza-v1.pt"))
 )
+# Retired checkpoints, kept as <sha256>.pt so that verify_track can regenerate the tracks they made
+CADENZA_CHECKPOINT_ARCHIVE = Path(env.str("CADENZA_CHECKPOINT_ARCHIVE", default=str(BASE_DIR / "var" / "checkpoints")))
 # Ed25519 key that signs licence certificates (PEM, PKCS#8). Empty: a development key under var/.
 CADENZA_LICENCE_SIGNING_KEY = env.str("CADENZA_LICENCE_SIGNING_KEY", default="")
 CADENZA_DEV_LICENCE_KEY_PATH = VAR_DIR / "licence-signing-key.pem"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
+
 from generation import pipeline
 from generation.models import Track
+from generation.services import publishing
 
 
 def track_verify(*, track: Track) -> dict[str, Any]:
@@ -17,9 +20,15 @@ def track_verify(*, track: Track) -> dict[str, Any]:
     from generation.model.conditioning import Conditioning
 
     record = track.provenance.record
-    bundle = pipeline.model_bundle()
     sampling = record["sampling"]
-    result: dict[str, Any] = {"track": str(track.id), "checkpoint_sha256_match": bundle.checkpoint_sha256 == record["model"]["checkpoint_sha256"]}
+    wanted = record["model"]["checkpoint_sha256"]
+    bundle = pipeline.model_bundle_for(wanted)
+    result: dict[str, Any] = {"track": str(track.id), "checkpoint_sha256_match": bundle is not None}
+    if bundle is None:
+        result.update(midi_sha256_match=False, reason=(
+            f"checkpoint {wanted} is neither the configured one nor in CADENZA_CHECKPOINT_ARCHIVE "
+            f"({settings.CADENZA_CHECKPOINT_ARCHIVE}/{wanted}.pt)"))
+        return result
     piece = compose(
         bundle,
         Conditioning.from_vector(record["conditioning"]["vector"]),
@@ -30,6 +39,7 @@ def track_verify(*, track: Track) -> dict[str, Any]:
         n_candidates=sampling["n_candidates"],
         key_transpose=sampling["key_transpose"],
         threads=sampling["threads"],
+        weights=sampling.get("weights", "fp16"),
     )
     composed = hashlib.sha256(piece.midi_bytes).hexdigest()
     arranged = arrange(
@@ -49,4 +59,7 @@ def track_verify(*, track: Track) -> dict[str, Any]:
     result["midi_sha256_match"] = (
         composed == record["midi"]["composed_sha256"] and arranged_sha == record["midi"]["arranged_sha256"]
     )
+    if not result["midi_sha256_match"] and record.get("code_version") != publishing.code_version():
+        result["reason"] = (f"made by code {record.get('code_version')}, verified with "
+                            f"{publishing.code_version()}: the sampler or arranger may have changed")
     return result

@@ -158,6 +158,35 @@ def test_the_midi_regenerates_byte_for_byte_from_provenance(published):
     assert json.loads(out.getvalue())["midi_sha256_match"] is True
 
 
+def test_a_track_made_by_a_retired_checkpoint_verifies_from_the_archive(published, settings, tmp_path):
+    import shutil
+
+    import torch
+
+    from generation import pipeline
+    from generation.model.network import CondTransformer
+    from generation.model.train import DEBUG_MODEL, TrainConfig, _checkpoint_payload
+    from generation.services.verification import track_verify
+
+    made_by = published.track.provenance.record["model"]["checkpoint_sha256"]
+    old_checkpoint = settings.CADENZA_CHECKPOINT
+    torch.manual_seed(99)  # the deployment moves on to another checkpoint
+    successor = tmp_path / "successor.pt"
+    torch.save(_checkpoint_payload(CondTransformer(DEBUG_MODEL), TrainConfig(model=DEBUG_MODEL), "0" * 64, {}), successor)
+    settings.CADENZA_CHECKPOINT = successor
+    settings.CADENZA_CHECKPOINT_ARCHIVE = tmp_path / "archive"
+    pipeline.model_bundle.cache_clear()
+    try:
+        missing = track_verify(track=published.track)
+        assert missing["midi_sha256_match"] is False and made_by in missing["reason"]
+        (tmp_path / "archive").mkdir()
+        shutil.copy(old_checkpoint, tmp_path / "archive" / f"{made_by}.pt")
+        found = track_verify(track=published.track)
+        assert found["midi_sha256_match"] is True, found
+    finally:
+        pipeline.model_bundle.cache_clear()
+
+
 def test_provenance_is_immutable(published):
     provenance = Provenance.objects.get(track=published.track)
     provenance.record = {**provenance.record, "seed": 0}

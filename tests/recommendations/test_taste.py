@@ -1,5 +1,7 @@
 """Preferences → conditioning: every draw is a valid cond-v1 request the model has seen the like of."""
 
+import math
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,3 +57,13 @@ def test_every_draw_is_a_valid_request_in_a_texture_of_the_corpus(prefs, seed):
         assert c.n_parts == 4
     # density follows the texture: every voice of four-part harmony moves
     assert (3.2 <= c.density <= 4.8) if c.n_parts == 4 else (0.75 <= c.density <= 3.25)
+
+
+def test_a_short_track_composes_no_more_bars_than_it_plays():
+    for seed in range(20):
+        c = draw_request(PREFS, seed=seed, overrides={"length_s": 30}).conditioning
+        num, den = (int(x) for x in c.time_signature.split("/"))
+        bars_played = 30 * c.tempo_bpm / 60 / (num * 4 / den)
+        assert c.length_bars <= max(16, 4 * math.ceil(bars_played / 4))
+    long = [draw_request(PREFS, seed=s, overrides={"length_s": 300}).conditioning for s in range(20)]
+    assert len({c.length_bars for c in long}) > 1 and max(c.length_bars for c in long) <= 32
