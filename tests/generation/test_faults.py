@@ -224,6 +224,7 @@ def test_a_job_lost_between_commit_and_enqueue_is_reaped_by_a_worker(services, a
         assert str(job.id) in workers.manage(services["env"], "reap_jobs")
         statuses = _wait([str(job.id)], timeout=300)
     assert statuses[str(job.id)] == JobStatus.PUBLISHED
+    _assert_nothing_lost_nothing_duplicated([str(job.id)], services)
 
 
 def test_exactly_k_of_50_concurrent_requests_pass_the_quota(services, settings, client_for):
