@@ -91,13 +91,13 @@ class TrackAdmin(admin.ModelAdmin):
     def piano_roll(self, track: Track):
         if not track.piano_roll_key:
             return "—"
-        return format_html('<img src="{}" style="max-width:900px" alt="piano roll">', objects.signed_url(track.piano_roll_key))
+        return format_html('<img src="{}" style="width:100%;max-width:900px" alt="piano roll">', objects.signed_url(track.piano_roll_key))
 
     @admin.display(description="waveform and loudness")
     def waveform(self, track: Track):
         if not track.waveform_key:
             return "—"
-        return format_html('<img src="{}" style="max-width:900px" alt="waveform">', objects.signed_url(track.waveform_key))
+        return format_html('<img src="{}" style="width:100%;max-width:900px" alt="waveform">', objects.signed_url(track.waveform_key))
 
     @admin.display(description="measured attributes")
     def attributes(self, track: Track):
@@ -113,7 +113,7 @@ class TrackAdmin(admin.ModelAdmin):
         rows = [
             ("model", f"{model.get('name')} {model.get('version')} ({str(model.get('checkpoint_sha256'))[:12]}…)"),
             ("seed", r.get("seed")),
-            ("loudness", f"{master.get('lufs')} LUFS, {master.get('true_peak_dbtp')} dBTP"),
+            ("loudness", _loudness(master)),
             ("originality", f"{originality.get('verdict')}, {originality.get('longest_match_notes')} notes "
                             f"at most in common with {originality.get('nearest_piece')}"),
             ("provenance id", record.id),
@@ -157,3 +157,11 @@ class ReviewEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the audit trail is kept
+
+
+def _loudness(master: dict) -> str:
+    """``-14.0 LUFS, -1.4 dBTP`` (a tenth of a unit is what a reviewer can hear)."""
+    lufs, peak = master.get("lufs"), master.get("true_peak_dbtp")
+    if lufs is None or peak is None:
+        return "—"
+    return f"{lufs:.1f} LUFS, {peak:.1f} dBTP"
