@@ -42,8 +42,8 @@ MOODS: dict[str, Mood] = {
 }
 TIME_SIGNATURES = ("4/4", "3/4", "6/8", "2/4")
 TIME_SIGNATURE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
-COMPOSITION_BARS = (16, 32)
-FOUR_PART_POLYPHONY = 4.0  # the arranger's form stretches these to the requested length
+COMPOSITION_BARS = (16, 32)  # the arranger's form stretches these to the requested length
+FOUR_PART_POLYPHONY = 4.0  # the chorales' mean sounding notes
 
 
 @dataclass(frozen=True)
