@@ -22,6 +22,7 @@ from generation.model.conditioning import (
     TEMPO_RANGE,
     Conditioning,
 )
+from generation.model.vocab import TICKS_PER_QUARTER, bar_ticks
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,7 @@ def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] 
 def _bars_worth_composing(conditioning: Conditioning, length_s: float) -> int:
     """The composition need not be longer than the track: the bars ``length_s`` holds at the
     request's tempo and metre, rounded up to whole phrases of four, within COMPOSITION_BARS."""
-    num, den = (int(x) for x in conditioning.time_signature.split("/"))
-    quarters_per_bar = num * 4 / den
+    quarters_per_bar = bar_ticks(conditioning.time_signature) / TICKS_PER_QUARTER
     bars = length_s * conditioning.tempo_bpm / 60 / quarters_per_bar
     return int(_clamp(4 * math.ceil(bars / 4), *COMPOSITION_BARS))
 
