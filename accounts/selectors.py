@@ -3,7 +3,6 @@
 import uuid
 from typing import Any
 
-from django.db.models import Q
 from django.forms.models import model_to_dict
 
 from accounts.models import PreferenceVersion, User
@@ -14,16 +13,10 @@ def preferences_current(*, user: User) -> PreferenceVersion | None:
 
 
 def visible_track_ids(*, user: User, track_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of ``track_ids`` the user may listen to: their own tracks and the shared catalog."""
-    from generation.models import Track, TrackStatus
+    """Those of ``track_ids`` the user may listen to: generation's one visibility rule."""
+    from generation.selectors import visible_track_ids as generation_visible
 
-    if not track_ids:
-        return set()
-    return set(
-        Track.objects.filter(id__in=track_ids)
-        .filter(Q(owner=user) | Q(status=TrackStatus.CATALOG))
-        .values_list("id", flat=True)
-    )
+    return generation_visible(user=user, track_ids=track_ids)
 
 
 def user_export(*, user: User) -> dict[str, Any]:

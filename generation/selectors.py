@@ -1,12 +1,24 @@
-"""Reads on generation: what a listener may see."""
+"""Reads on generation: what a listener may see. One rule for tracks, one for licences.
+
+Every caller that asks "may this listener hear this track?" or "which licence applies to this
+listener for this track?" goes through ``tracks_visible_to`` / ``visible_track_ids`` and
+``licence_for``: the API, event ingest, playlists, radio and the catalog alike.
+"""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from generation.models import GenerationJob, Track, TrackStatus
+from generation.models import GenerationJob, Licence, LicenceScope, Track, TrackStatus
+
+# A listener hears their own tracks while private or waiting for review, and the shared catalog.
+# Rejected and taken-down tracks are heard by nobody (their URLs are no longer issued).
+OWN_LISTENABLE = (TrackStatus.PRIVATE, TrackStatus.IN_REVIEW)
 
 
 def jobs_for(*, user: User) -> QuerySet[GenerationJob]:
@@ -18,9 +30,22 @@ def job_get(*, user: User, job_id) -> GenerationJob:
     return get_object_or_404(jobs_for(user=user), id=job_id)
 
 
+def visibility_q(*, user: User) -> Q:
+    """The one rule, as a filter: own private/in-review tracks, and the shared catalog."""
+    return Q(owner=user, status__in=OWN_LISTENABLE) | Q(status=TrackStatus.CATALOG)
+
+
 def tracks_visible_to(*, user: User) -> QuerySet[Track]:
-    """The listener's own tracks (unless taken down) and the shared catalog."""
-    return Track.objects.filter(Q(owner=user) | Q(status=TrackStatus.CATALOG)).exclude(status=TrackStatus.TAKEN_DOWN)
+    """Every track the listener may hear (see ``visibility_q``)."""
+    return Track.objects.filter(visibility_q(user=user))
+
+
+def visible_track_ids(*, user: User, track_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``track_ids`` the listener may hear."""
+    track_ids = set(track_ids)
+    if not track_ids:
+        return set()
+    return set(tracks_visible_to(user=user).filter(id__in=track_ids).values_list("id", flat=True))
 
 
 def track_get(*, user: User, track_id) -> Track:
@@ -28,3 +53,21 @@ def track_get(*, user: User, track_id) -> Track:
         tracks_visible_to(user=user).select_related("provenance").prefetch_related("renditions", "licences"),
         id=track_id,
     )
+
+
+def licence_for(*, user: User, track: Track) -> Licence | None:
+    """The licence that applies to ``user`` for ``track``: their own (catalog scope before personal,
+    unrevoked before revoked), else, for a catalog track, the catalog licence it streams under.
+    Never another listener's personal licence. Reads ``track.licences`` (prefetch it for lists)."""
+    licences = list(track.licences.all())
+
+    def rank(licence: Licence) -> tuple[bool, bool]:
+        return (licence.revoked_at is not None, licence.scope != LicenceScope.CATALOG)
+
+    own = sorted((lic for lic in licences if lic.licensee_id == user.pk), key=rank)
+    if own:
+        return own[0]
+    if track.status == TrackStatus.CATALOG:
+        catalog = sorted((lic for lic in licences if lic.scope == LicenceScope.CATALOG), key=rank)
+        return catalog[0] if catalog else None
+    return None

@@ -48,10 +48,9 @@ class TrackOutput(serializers.ModelSerializer):
                   "renditions", "licence", "links")
 
     def get_licence(self, track: Track) -> dict | None:
-        user = self.context["request"].user
-        licence = next((lic for lic in track.licences.all() if lic.licensee_id == user.pk), None) or next(
-            iter(track.licences.all()), None
-        )
+        from generation.selectors import licence_for
+
+        licence = licence_for(user=self.context["request"].user, track=track)
         if licence is None:
             return None
         return {"licence_id": licence.licence_id, "scope": licence.scope, "commercial_use": licence.commercial_use,

@@ -99,7 +99,7 @@ class TrackLicenceApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
-        licence = track.licences.filter(licensee=request.user).first() or track.licences.filter(scope="catalog").first()
+        licence = selectors.licence_for(user=request.user, track=track)
         if licence is None:
             raise Http404
         return Response(

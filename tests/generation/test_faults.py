@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -30,8 +31,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 STAGES = ("composing", "arranging", "rendering", "mastering", "encoding", "checking", "publishing")
 KILLS_PER_STAGE = 5
 REQUEST = {"style": "piano", "length_s": 30}
-REDIS_DB = 11
-LOST_DB = 13
+REDIS_DB = int(os.environ.get("CADENZA_TEST_REDIS_DB", "11"))  # parallel checkouts: pick another pair
+LOST_DB = REDIS_DB + 2
 
 
 def _redis_or_skip() -> str:
