@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html, format_html_join
 
 from generation import objects
@@ -71,6 +72,18 @@ class TrackAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_review_permission(self, request) -> bool:
+        """Decisions need ``generation.review_track`` (the reviewer group, or a superuser)."""
+        return request.user.has_perm("generation.review_track")
+
+    def changelist_view(self, request, extra_context=None):
+        """An action this user is not offered is refused with 403 (Django would ignore it)."""
+        if request.method == "POST":
+            offered = self.get_actions(request)
+            if any(name and name not in offered for name in request.POST.getlist("action")):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="duration")
     def duration(self, track: Track) -> str:
         return f"{int(track.duration_s // 60)}:{int(track.duration_s % 60):02d}"
@@ -133,15 +146,15 @@ class TrackAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{track}: {refused}", messages.WARNING)
         self.message_user(request, f"{action}: {done} track(s)")
 
-    @admin.action(description="Approve into the catalog")
+    @admin.action(description="Approve into the catalog", permissions=["review"])
     def approve(self, request, queryset):
         self._review(request, queryset.filter(status__in=[TrackStatus.IN_REVIEW, TrackStatus.REJECTED]), ReviewAction.APPROVE)
 
-    @admin.action(description="Reject")
+    @admin.action(description="Reject", permissions=["review"])
     def reject(self, request, queryset):
         self._review(request, queryset, ReviewAction.REJECT)
 
-    @admin.action(description="Take down (delete objects, revoke licences)")
+    @admin.action(description="Take down (delete objects, revoke licences)", permissions=["review"])
     def take_down(self, request, queryset):
         self._review(request, queryset, ReviewAction.TAKE_DOWN)
 

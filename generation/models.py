@@ -115,6 +115,9 @@ class Track(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=("status", "-created_at"), name="track_status_recent")]
+        permissions = [
+            ("review_track", "Can decide on tracks in review (approve, reject, flag, take down, restore)"),
+        ]
 
     def __str__(self) -> str:
         return self.title
