@@ -21,7 +21,7 @@ def visible_track_ids(*, user: User, track_ids: set[uuid.UUID]) -> set[uuid.UUID
 
 def user_export(*, user: User) -> dict[str, Any]:
     """Every personal row of a listener, as JSON-ready values."""
-    from generation.models import GenerationJob, Licence, Track
+    from generation.models import GenerationJob, Licence, Track, TrackReport
 
     return {
         "user": {
@@ -70,5 +70,10 @@ def user_export(*, user: User) -> dict[str, Any]:
                 "granted_at": licence.granted_at.isoformat(),
             }
             for licence in Licence.objects.filter(licensee=user).order_by("granted_at")
+        ],
+        "track_reports": [
+            {"id": str(report.id), "track": str(report.track_id), "reason": report.reason, "note": report.note,
+             "status": report.status, "created_at": report.created_at.isoformat()}
+            for report in TrackReport.objects.filter(reporter=user).order_by("created_at")
         ],
     }

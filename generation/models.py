@@ -82,6 +82,7 @@ class JobTransition(models.Model):
 class TrackStatus(models.TextChoices):
     PRIVATE = "private", "Private to its listener"
     IN_REVIEW = "in_review", "Waiting for review"
+    FLAGGED = "flagged", "Flagged for a second review"
     CATALOG = "catalog", "In the shared catalog"
     REJECTED = "rejected", "Rejected by review"
     TAKEN_DOWN = "taken_down", "Taken down"
@@ -204,13 +205,31 @@ class Licence(models.Model):
 
 
 class ReviewAction(models.TextChoices):
-    APPROVE = "approve"
-    REJECT = "reject"
-    TAKE_DOWN = "take_down"
+    """A reviewer's decision; which states each may move a track from and to is
+    ``generation.services.tracks.DECISIONS`` (the one state machine)."""
+
+    APPROVE = "approve", "Approve into the catalog"
+    REJECT = "reject", "Reject"
+    FLAG = "flag", "Flag for a second review"
+    TAKE_DOWN = "take_down", "Take down"
+    RESTORE = "restore", "Restore to the review queue"
+
+
+class ReviewEventQuerySet(models.QuerySet):
+    """The audit trail is append-only: no bulk update or delete."""
+
+    def update(self, **kwargs):
+        raise ValidationError("Review decisions are immutable.")
+
+    def delete(self):
+        raise ValidationError("Review decisions are never deleted.")
 
 
 class ReviewEvent(models.Model):
-    """Who did what to a track in review, when and why (the audit trail; never deleted)."""
+    """One decision on a track: who, when, from which state to which, why (never changed or deleted).
+
+    ``track_ref`` and ``reviewer_ref`` are opaque ids that outlive the rows they name.
+    """
 
     track_ref = models.UUIDField(db_index=True)
     track = models.ForeignKey(
@@ -221,11 +240,73 @@ class ReviewEvent(models.Model):
     )
     reviewer_ref = models.UUIDField(null=True, blank=True)
     action = models.CharField(max_length=12, choices=ReviewAction.choices)
+    from_status = models.CharField(max_length=12, choices=TrackStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=TrackStatus.choices, blank=True)
     reason = models.TextField(blank=True)
+    details = models.JSONField(
+        default=dict, blank=True, help_text="what the decision did: objects removed, licences granted or revoked"
+    )
     at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewEventQuerySet.as_manager()
 
     class Meta:
         ordering = ("at", "id")
+        indexes = [models.Index(fields=("track", "-at"), name="review_track_recent")]
 
     def __str__(self) -> str:
         return f"{self.action} {self.track_ref}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("Review decisions are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Review decisions are never deleted.")
+
+
+class ReportReason(models.TextChoices):
+    """Why a listener reports a track (a fixed list, so reports can be counted and filtered)."""
+
+    KNOWN_WORK = "known_work", "It copies a piece I know"
+    OFFENSIVE = "offensive", "Offensive or inappropriate"
+    BROKEN_AUDIO = "broken_audio", "Broken audio (silence, clicks, distortion)"
+    MISLABELLED = "mislabelled", "Not what it says (title, style or mood)"
+    OTHER = "other", "Something else"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved by a decision"
+
+
+class TrackReport(models.Model):
+    """A listener's report on a track; open until a reviewer's decision resolves it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_reports"
+    )
+    reason = models.CharField(max_length=16, choices=ReportReason.choices)
+    note = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        ReviewEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_reports"
+    )
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("track", "reporter"),
+                condition=models.Q(status=ReportStatus.OPEN),
+                name="report_one_open_per_listener",
+            )
+        ]
+        indexes = [models.Index(fields=("track", "status"), name="report_track_status")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on {self.track_id}"

@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from generation.models import GenerationJob, Licence, LicenceScope, Track, TrackStatus
 
-# A listener hears their own tracks while private or waiting for review, and the shared catalog.
-# Rejected and taken-down tracks are heard by nobody (their URLs are no longer issued).
-OWN_LISTENABLE = (TrackStatus.PRIVATE, TrackStatus.IN_REVIEW)
+# A listener hears their own tracks while private or waiting for review (flagged for a second
+# review included), and the shared catalog. Rejected and taken-down tracks are heard by nobody
+# (their URLs are no longer issued).
+OWN_LISTENABLE = (TrackStatus.PRIVATE, TrackStatus.IN_REVIEW, TrackStatus.FLAGGED)
 
 
 def jobs_for(*, user: User) -> QuerySet[GenerationJob]:
@@ -31,7 +32,7 @@ def job_get(*, user: User, job_id) -> GenerationJob:
 
 
 def visibility_q(*, user: User) -> Q:
-    """The one rule, as a filter: own private/in-review tracks, and the shared catalog."""
+    """The one rule, as a filter: own private/in-review/flagged tracks, and the shared catalog."""
     return Q(owner=user, status__in=OWN_LISTENABLE) | Q(status=TrackStatus.CATALOG)
 
 

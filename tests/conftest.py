@@ -1,4 +1,7 @@
-"""Shared fixtures: alice and bob are listeners, charlie is staff; each has an API client."""
+"""Shared fixtures: alice and bob are listeners, charlie is staff; each has an API client.
+
+For review: rita is a reviewer, vera view-only staff, sam a superuser; ``browser`` is headless Chromium.
+"""
 
 import pytest
 from rest_framework.test import APIClient
@@ -35,6 +38,59 @@ def bob(db):
 @pytest.fixture
 def charlie(db):
     return UserFactory(email="charlie@example.com", is_staff=True)
+
+
+# Review: rita decides (the reviewer group), vera is staff who may only look, sam is a superuser.
+@pytest.fixture
+def rita(db):
+    from tests.generation.reviewing import reviewer
+
+    return reviewer("rita@example.com")
+
+
+@pytest.fixture
+def vera(db):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(email="vera@example.com", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_track", content_type__app_label="generation"))
+    return user
+
+
+@pytest.fixture
+def sam(db):
+    return UserFactory(email="sam@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def licence_key(settings, tmp_path):
+    """A fresh licence signing key (approvals sign catalog licences)."""
+    from generation.services import licences
+
+    settings.CADENZA_DEV_LICENCE_KEY_PATH = tmp_path / "licence-key.pem"
+    licences.signing_key.cache_clear()
+    yield settings.CADENZA_DEV_LICENCE_KEY_PATH
+    licences.signing_key.cache_clear()
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's chromium + chromedriver) through Selenium; audio may autoplay."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1400,1000", "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.implicitly_wait(10)
+    yield driver
+    driver.quit()
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ class PublishedTrackFactory(TrackFactory):
     """A track with the rows publishing writes (provenance, a personal licence, one rendition)."""
 
     midi_key = "midi/00/00.mid"
+    midi_sha256 = "0" * 64
     status = TrackStatus.IN_REVIEW
 
     class Meta:

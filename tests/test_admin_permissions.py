@@ -5,40 +5,21 @@ Users: rita is in the ``reviewer`` group (made by a data migration), vera is sta
 """
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from generation.models import ReviewEvent, Track, TrackStatus
-from tests.factories import PublishedTrackFactory, UserFactory
+from tests.factories import PublishedTrackFactory
 
 pytestmark = pytest.mark.django_db
 QUEUE = "/admin/generation/track/"
-DECISION_ACTIONS = {"approve", "reject", "take_down"}
+DECISION_ACTIONS = {"approve", "reject", "flag", "take_down", "restore"}
 
 
 def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def rita(db):
-    user = UserFactory(email="rita@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="reviewer"))
-    return user
-
-
-@pytest.fixture
-def vera(db):
-    user = UserFactory(email="vera@example.com", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_track", content_type__app_label="generation"))
-    return user
-
-
-@pytest.fixture
-def sam(db):
-    return UserFactory(email="sam@example.com", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -55,7 +36,7 @@ def test_the_reviewer_group_holds_only_what_a_decision_needs():
     granted = {f"{p.content_type.app_label}.{p.codename}" for p in Group.objects.get(name="reviewer").permissions.all()}
     assert granted == {
         "generation.review_track", "generation.view_track", "generation.view_generationjob",
-        "generation.view_jobtransition", "generation.view_reviewevent",
+        "generation.view_jobtransition", "generation.view_reviewevent", "generation.view_trackreport",
     }
 
 

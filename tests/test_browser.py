@@ -20,22 +20,9 @@ SHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1200,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.implicitly_wait(10)
+@pytest.fixture(autouse=True)
+def _screenshots():
     SHOTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
 
 
 def test_a_listener_signs_in_and_sees_their_tracks(live_server, browser):

@@ -40,6 +40,7 @@ RULES: dict[str, dict[str, dict[str, int]]] = {
     "track-midi": {"GET": {ANON: 401, OWNER: 302, OTHER: 404, STAFF: 404}},
     "track-provenance": {"GET": OWNER_ONLY},
     "track-licence": {"GET": OWNER_ONLY},
+    "track-report": {"POST": {ANON: 401, OWNER: 400, OTHER: 404, STAFF: 404}},
     "licence-verify": {"POST": OPEN_BAD_BODY},
     "licence-key": {"GET": OPEN},
 }
@@ -51,6 +52,7 @@ OBJECT_ROUTES: dict[str, callable] = {
     "track-midi": lambda owner: PublishedTrackFactory(owner=owner),
     "track-provenance": lambda owner: PublishedTrackFactory(owner=owner),
     "track-licence": lambda owner: PublishedTrackFactory(owner=owner),
+    "track-report": lambda owner: PublishedTrackFactory(owner=owner),
 }
 
 

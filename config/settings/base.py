@@ -208,6 +208,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),
         "events": env.str("THROTTLE_EVENTS", default="1200/min"),
         "generations": env.str("THROTTLE_GENERATIONS", default="60/min"),
+        "reports": env.str("THROTTLE_REPORTS", default="30/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from accounts.vocabulary import KEY_MODES, LENGTH_RANGE_S, MOODS, STYLES, TEMPO_RANGE
 from config.api.serializers import StrictSerializer
 from generation import objects
-from generation.models import GenerationJob, Track
+from generation.models import GenerationJob, ReportReason, Track, TrackReport
 from generation.services.jobs import progress
 
 
@@ -91,3 +91,18 @@ class JobOutput(serializers.ModelSerializer):
 
 class LicenceVerifyInput(StrictSerializer):
     certificate = serializers.DictField(help_text="a certificate as GET /tracks/{id}/licence returns it")
+
+
+class ReportInput(StrictSerializer):
+    """Why the listener reports the track: a reason from the list, and optionally a note."""
+
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ReportOutput(serializers.ModelSerializer):
+    track = serializers.UUIDField(source="track_id")
+
+    class Meta:
+        model = TrackReport
+        fields = ("id", "track", "reason", "note", "status", "created_at")

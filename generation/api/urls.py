@@ -10,5 +10,6 @@ urlpatterns = [
     path("tracks/<uuid:pk>/midi", views.TrackMidiApi.as_view(), name="track-midi"),
     path("tracks/<uuid:pk>/provenance", views.TrackProvenanceApi.as_view(), name="track-provenance"),
     path("tracks/<uuid:pk>/licence", views.TrackLicenceApi.as_view(), name="track-licence"),
+    path("tracks/<uuid:pk>/report", views.TrackReportApi.as_view(), name="track-report"),
     path("licences/verify", views.LicenceVerifyApi.as_view(), name="licence-verify"),
 ]

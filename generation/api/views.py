@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from config.api.errors import error_body
 from generation import objects, selectors
 from generation.api import serializers as s
-from generation.services import jobs, licences
+from generation.services import jobs, licences, reports
 
 
 class GenerationsApi(generics.ListAPIView):
@@ -115,6 +115,23 @@ class TrackLicenceApi(APIView):
                 "certificate": licence.certificate,
             }
         )
+
+
+class TrackReportApi(APIView):
+    """Report a track to the review team (one open report per listener per track)."""
+
+    throttle_scope = "reports"
+
+    @extend_schema(request=s.ReportInput, responses={201: s.ReportOutput, 409: dict})
+    def post(self, request, pk):
+        track = selectors.track_get(user=request.user, track_id=pk)
+        data = s.ReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            report = reports.track_report_create(track=track, reporter=request.user, **data.validated_data)
+        except reports.AlreadyReported as already:
+            return Response(error_body("already_reported", str(already)), status=status.HTTP_409_CONFLICT)
+        return Response(s.ReportOutput(report).data, status=status.HTTP_201_CREATED)
 
 
 class LicenceVerifyApi(APIView):

@@ -270,11 +270,13 @@ def test_the_catalog_rebuilds_from_the_bucket_alone(published, alice):
     assert sorted(str(i) for i in Licence.objects.filter(track=rebuilt).values_list("id", flat=True)) == expected["licences"]
 
 
-def test_a_take_down_removes_objects_revokes_licences_and_keeps_an_audit_record(published, charlie, s3_module, alice_client):
+def test_a_take_down_removes_objects_revokes_licences_and_keeps_an_audit_record(
+        published, charlie, s3_module, alice_client, django_capture_on_commit_callbacks):
     client, bucket = s3_module
     track = published.track
     keys = [r.key for r in track.renditions.all()]
-    track_take_down(track=track, actor=charlie, reason="rights complaint #12")
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the decision is committed
+        track_take_down(track=track, actor=charlie, reason="rights complaint #12")
     track.refresh_from_db()
     assert track.status == TrackStatus.TAKEN_DOWN
     listed = {item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
