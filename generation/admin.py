@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, IntegerField, Q
 from django.db.models.functions import Cast
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -421,32 +421,29 @@ class TrackAdmin(admin.ModelAdmin):
 
     @admin.display(description="loudness per rendition")
     def loudness_per_rendition(self, track: Track):
-        removed = _removed(track)
-        if removed:
-            return removed
-        rows = [(f"{r.format}" + (f" ({r.bitrate_kbps} kbps)" if r.bitrate_kbps else ""),
-                 "—" if r.lufs is None else f"{r.lufs:.1f} LUFS",
-                 "—" if r.true_peak_dbtp is None else f"{r.true_peak_dbtp:.1f} dBTP", r.source)
-                for r in evidence.rendition_loudness(track=track)]
-        return _table(("rendition", "integrated loudness", "true peak", "source"), rows)
+        return _removed(track) or _lazy(track, "loudness", "Measuring every stored rendition…")
 
     @admin.display(description="originality")
     def originality_evidence(self, track: Track):
-        found = evidence.originality_evidence(track=track)
-        rows = [("verdict", (found.verdict or "—").replace("_", " ")),
-                ("longest match", f"{found.longest_match_notes} notes" if found.longest_match_notes else "—"),
-                ("nearest known piece", found.nearest_piece or "—")]
-        if found.first_bar:
-            rows.append(("matching passage", f"bars {found.first_bar}–{found.last_bar} ({found.part}); {found.note}"))
-        elif found.note:
-            rows.append(("matching passage", found.note))
+        record = getattr(track, "provenance", None)
+        found = record.record.get("originality", {}) if record else {}
+        rows = [("verdict", (found.get("verdict") or "—").replace("_", " ")),
+                ("longest match", f"{found['longest_match_notes']} notes" if found.get("longest_match_notes") else "—"),
+                ("nearest known piece", found.get("nearest_piece") or "—")]
         table = format_html('<table class="review-table">{}</table>',
                             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
-        if not found.png:
+        if not found.get("nearest_piece"):
             return table
-        picture = base64.b64encode(found.png).decode()
-        return format_html('{}<img class="passage" src="data:image/png;base64,{}" alt="the matching passage: '
-                           'this track and {} drawn together">', table, picture, found.nearest_piece)
+        return format_html("{}{}", table, _removed(track) or _lazy(track, "passage", "Finding the matching passage…"))
+
+    def evidence_view(self, request, pk, name: str):
+        """The slow evidence of a track page as an HTML fragment (measured once, then cached)."""
+        track = self.get_object(request, str(pk)) if name in EVIDENCE else None
+        if track is None:
+            raise Http404
+        if not self.has_view_permission(request, track):
+            raise PermissionDenied
+        return HttpResponse(EVIDENCE[name](track))
 
     @admin.display(description="piano roll")
     def piano_roll(self, track: Track):
@@ -504,7 +501,10 @@ class TrackAdmin(admin.ModelAdmin):
     # --- decisions -----------------------------------------------------------------------------
     def get_urls(self):
         decide = self.admin_site.admin_view(self.decide_view)
-        return [path("decide/<str:action>/", decide, name="generation_track_decide"), *super().get_urls()]
+        fragment = self.admin_site.admin_view(self.evidence_view)
+        return [path("decide/<str:action>/", decide, name="generation_track_decide"),
+                path("<uuid:pk>/evidence/<str:name>/", fragment, name="generation_track_evidence"),
+                *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         track = self.get_object(request, object_id)
@@ -574,6 +574,34 @@ class TrackAdmin(admin.ModelAdmin):
             "danger": decision.target in (TrackStatus.REJECTED, TrackStatus.TAKEN_DOWN),
         }
         return TemplateResponse(request, "admin/generation/track/decide.html", context)
+
+
+def _lazy(track: Track, name: str, waiting: str):
+    """A placeholder the track page fills from ``evidence_view`` (so the page opens at once)."""
+    url = reverse("admin:generation_track_evidence", args=[track.pk, name])
+    return format_html('<div class="lazy-evidence" data-src="{}">{}</div>', url, waiting)
+
+
+def _loudness_fragment(track: Track):
+    rows = [(f"{r.format}" + (f" ({r.bitrate_kbps} kbps)" if r.bitrate_kbps else ""),
+             "—" if r.lufs is None else f"{r.lufs:.1f} LUFS",
+             "—" if r.true_peak_dbtp is None else f"{r.true_peak_dbtp:.1f} dBTP", r.source)
+            for r in evidence.rendition_loudness(track=track)]
+    return _table(("rendition", "integrated loudness", "true peak", "source"), rows, empty="No rendition.")
+
+
+def _passage_fragment(track: Track):
+    found = evidence.originality_evidence(track=track)
+    if not found.png:
+        return format_html("<p>{}</p>", found.note or "no passage")
+    picture = base64.b64encode(found.png).decode()
+    return format_html('<p class="passage-bars">Matching passage: bars {}–{} ({}); {}</p>'
+                       '<img class="passage" src="data:image/png;base64,{}" alt="the matching passage: this track '
+                       'and {} drawn together">', found.first_bar, found.last_bar, found.part, found.note, picture,
+                       found.nearest_piece)
+
+
+EVIDENCE = {"loudness": _loudness_fragment, "passage": _passage_fragment}
 
 
 def _label(status: str) -> str:

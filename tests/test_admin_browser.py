@@ -66,6 +66,8 @@ def test_a_reviewer_listens_rejects_one_and_takes_one_down(live_server, browser,
     browser.get(f"{live_server.url}/admin/generation/track/{keep.id}/change/")
     page = browser.page_source
     assert "Requested and measured" in page and "Loudness" in page and "airdsAirs/book1.abc#19" in page
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".lazy-evidence.loaded")) == 2)
+    assert "measured on the stored file" in browser.find_element(By.CSS_SELECTOR, ".field-loudness_per_rendition").text
     images = browser.find_elements(By.CSS_SELECTOR, "img.evidence, img.passage")
     assert len(images) == 3
     assert all(browser.execute_script("return arguments[0].naturalWidth", img) > 100 for img in images)

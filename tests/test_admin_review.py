@@ -141,9 +141,13 @@ def test_the_track_page_shows_the_evidence(local_media, rita, alice):
     track = stored_track(alice, title="Evidence piece", copy_of=("airdsAirs/book1.abc#19", 14), pictures=True)
     track_decide(track=track, reviewer=rita, action=ReviewAction.FLAG, reason="first look: close to Aird")
     track_decide(track=track, reviewer=rita, action=ReviewAction.APPROVE, reason="second look: fine")
-    page = _client(rita).get(f"{QUEUE}{track.id}/change/")
+    client = _client(rita)
+    page = client.get(f"{QUEUE}{track.id}/change/")
     assert page.status_code == 200
     html = page.content.decode()
+    fragments = re.findall(r'class="lazy-evidence" data-src="([^"]+)"', html)
+    assert fragments == [f"{QUEUE}{track.id}/evidence/loudness/", f"{QUEUE}{track.id}/evidence/passage/"]
+    html += "".join(client.get(url).content.decode() for url in fragments)  # what the page's script loads
     # requested vs measured, side by side
     assert re.search(r"<td>tempo \(BPM\)</td><td>120</td><td>119.6</td>", html)
     assert re.search(r"<td>key</td><td>D major</td><td>D major</td>", html)
@@ -158,7 +162,7 @@ def test_the_track_page_shows_the_evidence(local_media, rita, alice):
     record = track.provenance.record["originality"]
     assert record["nearest_piece"] == "airdsAirs/book1.abc#19" and record["longest_match_notes"] >= 14
     assert f"{record['longest_match_notes']} notes" in html
-    assert re.search(r"bars \d+–\d+ \(Piano\)", html)
+    assert re.search(r"Matching passage: bars \d+–\d+ \(Piano\)", html)
     assert 'src="data:image/png;base64,' in html
     # pictures, licences, provenance, links to the job and back
     assert 'alt="piano roll"' in html and 'alt="waveform"' in html
@@ -192,6 +196,15 @@ def test_view_only_staff_see_the_evidence_but_no_decision(vera, rita, alice):
     for action in ("approve", "reject", "flag", "take_down"):
         assert f"/admin/generation/track/decide/{action}/?ids={track.id}" in decider
     assert "/decide/restore/" not in decider  # not allowed from "waiting for review"
+
+
+def test_the_evidence_fragments_need_a_track_and_staff(vera, alice, bob):
+    track = PublishedTrackFactory(owner=alice, status=S.IN_REVIEW)
+    assert _client(vera).get(f"{QUEUE}{track.id}/evidence/loudness/").status_code == 200
+    assert "file missing from storage" in _client(vera).get(f"{QUEUE}{track.id}/evidence/loudness/").content.decode()
+    assert _client(vera).get(f"{QUEUE}{track.id}/evidence/nonsense/").status_code == 404
+    listener = _client(bob).get(f"{QUEUE}{track.id}/evidence/loudness/")
+    assert listener.status_code == 302 and listener["Location"].startswith("/admin/login/")
 
 
 def test_view_only_staff_cannot_reach_the_confirmation_page_or_post_to_it(vera, alice):

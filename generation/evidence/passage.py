@@ -145,7 +145,7 @@ def passage_png(passage: Passage, *, known_name: str, downbeats: np.ndarray, wid
     ax.set_xlabel("seconds into the composition")
     ax.set_title(f"Bars {passage.first_bar}–{passage.last_bar}: {passage.notes} notes in a row follow the same "
                  f"intervals as {known_name}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     ax.grid(axis="y", alpha=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")

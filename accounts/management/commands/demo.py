@@ -48,10 +48,19 @@ class Command(BaseCommand):
             job.refresh_from_db()
             outcome = job.track.title if job.status == JobStatus.PUBLISHED else f"{job.error_code}: {job.error_message}"
             self.stdout.write(f"  {job.status:10} {outcome}  ({time.perf_counter() - started:.1f} s)")
+        from generation.services.demo import demo_review_queue_ensure, demo_reviewer_ensure
+
+        reviewer = demo_reviewer_ensure()
+        waiting = demo_review_queue_ensure(
+            listener=user, minimum=tracks,
+            compose=lambda overrides: generation_request_create(user=user, overrides=overrides),
+        )
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS(
             f"\nDemo listener: {EMAIL} / {PASSWORD}\n"
-            f"Player:  {site}/   API docs: {site}/api/docs/   Admin: {site}/admin/ (createsuperuser first)\n"
+            f"Demo reviewer: {reviewer.email} / {reviewer.password}   "
+            f"Review queue: {site}/admin/generation/track/ ({len(waiting)} waiting)\n"
+            f"Player:  {site}/   API docs: {site}/api/docs/   Admin: {site}/admin/\n"
             f"Token:   curl -s -X POST {site}/api/v1/auth/token -H 'Content-Type: application/json' "
             f"-d '{{\"email\": \"{EMAIL}\", \"password\": \"{PASSWORD}\"}}'"
         ))
