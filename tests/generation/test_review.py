@@ -278,3 +278,38 @@ def test_the_provenance_api_shows_the_decisions(alice, rita, alice_client):
     _decide(track, rita, ReviewAction.FLAG, reason="odd ending")
     history = alice_client.get(f"/api/v1/tracks/{track.id}/provenance").json()["review_history"]
     assert [(h["action"], h["reason"]) for h in history] == [("flag", "odd ending")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reviewers_taking_down_one_track_at_once_make_one_decision(alice, licence_key):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (CI sets DATABASE_URL)")
+    import threading
+
+    from tests.generation.reviewing import reviewer
+
+    track = PublishedTrackFactory(owner=alice, status=S.IN_REVIEW)
+    reviewers = [reviewer(f"reviewer{i}@example.com") for i in range(6)]
+    start, outcomes = threading.Barrier(len(reviewers)), []
+
+    def decide(who, action) -> None:
+        start.wait()
+        try:
+            track_decide(track=track, reviewer=who, action=action, reason="at the same moment")
+            outcomes.append(action)
+        except DecisionRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(who, ReviewAction.TAKE_DOWN)) for who in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + [ReviewAction.TAKE_DOWN]
+    event = ReviewEvent.objects.get()  # one decision recorded: the others found it taken down
+    assert (event.from_status, event.to_status) == (S.IN_REVIEW, S.TAKEN_DOWN)
+    assert Licence.objects.filter(track=track, revoked_at__isnull=False).count() == 1
