@@ -167,14 +167,6 @@ def _composition_key(track: Track) -> str:
     return (job.work.get("composition", {}).get("midi_key", "") if job else "") or ""
 
 
-def track_object_keys(track: Track) -> list[str]:
-    """Every object a track owns (renditions, their C2PA sidecars, MIDI, pictures)."""
-    keys = [r.key for r in track.renditions.all()]
-    keys += [key + ".c2pa.json" for key in keys]
-    keys += [track.midi_key, track.piano_roll_key, track.waveform_key]
-    return [key for key in keys if key]
-
-
 def _delete_objects(keys: list[str]) -> None:
     for key in keys:
         if objects.object_exists(key):
@@ -319,9 +311,8 @@ def review_document_write(*, track: Track) -> None:
 
 def tracks_erase_for_user(*, user: User) -> None:
     """Delete a listener's private tracks (rows and objects); catalog tracks stay, unowned."""
-    for track in Track.objects.filter(owner=user).exclude(status=TrackStatus.CATALOG):
-        keys = track_object_keys(track)
-        shared = _shared_elsewhere(track, keys)
+    for track in Track.objects.filter(owner=user).exclude(status=TrackStatus.CATALOG).select_related("job"):
+        keys = [f.key for f in _files_of(track)]
         track.delete()
-        transaction.on_commit(lambda keys=keys, shared=shared: _delete_objects([k for k in keys if k not in shared]))
+        transaction.on_commit(lambda keys=keys: _delete_objects(keys))
 

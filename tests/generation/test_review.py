@@ -313,3 +313,14 @@ def test_reviewers_taking_down_one_track_at_once_make_one_decision(alice, licenc
     event = ReviewEvent.objects.get()  # one decision recorded: the others found it taken down
     assert (event.from_status, event.to_status) == (S.IN_REVIEW, S.TAKEN_DOWN)
     assert Licence.objects.filter(track=track, revoked_at__isnull=False).count() == 1
+
+
+def test_erasing_a_listener_removes_their_private_tracks_files_but_keeps_their_catalog_track(
+        s3, alice, alice_client, django_capture_on_commit_callbacks):
+    waiting, shared = stored_track(alice, seed=11), stored_track(alice, seed=12, status=S.CATALOG)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice_client.delete("/api/v1/me").status_code == 204
+    assert not any(_exists_in_bucket(s3, key) for key in keys_of(waiting))  # the composed MIDI too
+    assert not Track.objects.filter(pk=waiting.pk).exists()
+    assert all(_exists_in_bucket(s3, r.key) for r in shared.renditions.all())
+    assert Track.objects.get(pk=shared.pk).owner is None
