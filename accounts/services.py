@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.events import CleanEvent, EventRejected, clean_event
+from recommendations.events import CleanEvent, EventRejected, clean_event
 from accounts.models import ListeningEvent, PreferenceVersion, User
 from accounts.selectors import preferences_current, visible_track_ids
 
