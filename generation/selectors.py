@@ -71,3 +71,33 @@ def licence_for(*, user: User, track: Track) -> Licence | None:
         catalog = sorted((lic for lic in licences if lic.scope == LicenceScope.CATALOG), key=rank)
         return catalog[0] if catalog else None
     return None
+
+
+def personal_rows(*, user: User) -> dict[str, list[dict]]:
+    """generation's part of the listener's data export: their jobs, tracks and licences."""
+    return {
+        "generation_jobs": [
+            {
+                "id": str(job.id),
+                "status": job.status,
+                "style": job.style,
+                "overrides": job.overrides,
+                "created_at": job.created_at.isoformat(),
+            }
+            for job in GenerationJob.objects.filter(user=user).order_by("created_at")
+        ],
+        "tracks": [
+            {"id": str(track.id), "title": track.title, "status": track.status}
+            for track in Track.objects.filter(owner=user).order_by("created_at")
+        ],
+        "licences": [
+            {
+                "id": str(licence.id),
+                "track": str(licence.track_id),
+                "licence_id": licence.licence_id,
+                "scope": licence.scope,
+                "granted_at": licence.granted_at.isoformat(),
+            }
+            for licence in Licence.objects.filter(licensee=user).order_by("granted_at")
+        ],
+    }

@@ -10,5 +10,6 @@ urlpatterns = [
     path("tracks/<uuid:pk>/midi", views.TrackMidiApi.as_view(), name="track-midi"),
     path("tracks/<uuid:pk>/provenance", views.TrackProvenanceApi.as_view(), name="track-provenance"),
     path("tracks/<uuid:pk>/licence", views.TrackLicenceApi.as_view(), name="track-licence"),
+    path("styles", views.StylesApi.as_view(), name="styles"),
     path("licences/verify", views.LicenceVerifyApi.as_view(), name="licence-verify"),
 ]

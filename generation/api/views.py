@@ -117,6 +117,18 @@ class TrackLicenceApi(APIView):
         )
 
 
+class StylesApi(APIView):
+    """The arrangement styles a listener can choose from."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from generation.audio.styles import STYLES
+
+        return Response({"results": [style.as_dict() for style in STYLES.values()]})
+
+
 class LicenceVerifyApi(APIView):
     """Check a licence certificate against the service's key."""
 
