@@ -12,6 +12,15 @@ def preferences_current(*, user: User) -> PreferenceVersion | None:
     return user.preference_versions.order_by("-version").first()
 
 
+def preferences_snapshot(*, version: PreferenceVersion | None) -> dict[str, Any]:
+    """A preference version as plain values (what a generation request was planned from)."""
+    from accounts.services import PREFERENCE_FIELDS
+
+    if version is None:
+        return {}
+    return {"version": version.version} | {name: getattr(version, name) for name in PREFERENCE_FIELDS}
+
+
 def user_export(*, user: User) -> dict[str, Any]:
     """Every personal row of a listener, as JSON-ready values: accounts' own, then each app's."""
     document: dict[str, Any] = {

@@ -3,7 +3,6 @@ from django.urls import path
 from generation.api import views
 
 urlpatterns = [
-    path("generations", views.GenerationsApi.as_view(), name="generations"),
     path("generations/<uuid:pk>", views.GenerationDetailApi.as_view(), name="generation-detail"),
     path("tracks", views.TracksApi.as_view(), name="tracks"),
     path("tracks/<uuid:pk>", views.TrackDetailApi.as_view(), name="track-detail"),

@@ -1,13 +1,18 @@
 """The recommendations API: one small class per operation; services decide, views parse and render."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.response import Response
 
+from config.api.errors import error_body
 from config.api.pagination import NewestFirstCursorPagination
+from generation.api import serializers as generation_serializers
+from generation.api import views as generation_views
+from generation.services.jobs import QuotaExceeded
 from recommendations import selectors
 from recommendations.api import serializers as s
 from recommendations.services import events as event_services
+from recommendations.services.generations import generation_request_create
 
 
 class EventCursorPagination(NewestFirstCursorPagination):
@@ -31,3 +36,23 @@ class EventsApi(generics.ListAPIView):
         results = event_services.events_ingest(user=request.user, raw_events=data.validated_data["events"])
         counts = {state: sum(r["status"] == state for r in results) for state in ("accepted", "duplicate", "rejected")}
         return Response({**counts, "results": results})
+
+
+class GenerationsApi(generation_views.GenerationsApi):
+    """GET: the listener's generation jobs. POST: compose a new track (202 with the job); what is
+    not overridden is planned from the listener's preferences."""
+
+    @extend_schema(request=generation_serializers.GenerationInput,
+                   responses={202: generation_serializers.JobOutput, 429: dict})
+    def post(self, request):
+        data = generation_serializers.GenerationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = generation_request_create(user=request.user, overrides=data.validated_data)
+        except QuotaExceeded as exceeded:
+            return Response(error_body("quota_exceeded", str(exceeded)), status=status.HTTP_429_TOO_MANY_REQUESTS)
+        except ValueError as invalid:
+            field, _, reason = str(invalid).partition(": ")
+            return Response(error_body("invalid", str(invalid), {field: [reason or str(invalid)]}), status=400)
+        job.refresh_from_db()
+        return Response(generation_serializers.JobOutput(job).data, status=status.HTTP_202_ACCEPTED)

@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -42,6 +42,6 @@ def test_it_keeps_every_event_stored_before_the_move():
     assert {e.client_event_id: e.kind for e in after} == stored
     assert {(e.track_id, e.position_ms, e.occurred_at) for e in after} == {(track.id, 1234, now)}
     assert ListeningEvent._meta.db_table == "recommendations_listeningevent"
-    with pytest.raises(Exception):  # the idempotency constraint came along
+    with pytest.raises(IntegrityError):  # the idempotency constraint came along
         ListeningEvent.objects.create(user_id=user.pk, track_id=track.id, client_event_id=next(iter(stored)),
                                       kind="play", occurred_at=now)

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--tracks", type=int, default=len(FIRST_TRACKS))
 
     def handle(self, *args, tracks: int, **options):
-        from generation.services.jobs import generation_request_create
+        from recommendations.services.generations import generation_request_create
 
         user = User.objects.filter(email=EMAIL).first()
         if user is None:
