@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from generation.selectors import visible_track_ids
+from recommendations import tasks
 from recommendations.events import CleanEvent, EventRejected, clean_event
 from recommendations.models import ListeningEvent
 
@@ -104,4 +105,6 @@ def events_ingest(*, user: User, raw_events: list[Any]) -> list[dict[str, Any]]:
     stored = _insert_new(user, to_store.values(), now)
     for position, event in to_store.items():
         results[position]["status"] = "accepted" if event.client_event_id in stored else "duplicate"
+    if stored:  # the taste learns from them and the playlist follows, in a task of their own
+        transaction.on_commit(lambda: tasks.listening_digest.delay(user.pk))
     return results
