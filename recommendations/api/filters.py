@@ -12,9 +12,9 @@ class CatalogFilter(django_filters.FilterSet):
     mood = django_filters.MultipleChoiceFilter(field_name="provenance__record__request__mood",
                                                choices=[(m, m) for m in vocabulary.MOODS],
                                                help_text="the mood it was composed for; repeat for several")
-    tempo_min = django_filters.NumberFilter(field_name="measured__tempo", lookup_expr="gte",
+    tempo_min = django_filters.NumberFilter(field_name="measured__tempo__gte", method="filter_number",
                                             help_text="BPM as heard")
-    tempo_max = django_filters.NumberFilter(field_name="measured__tempo", lookup_expr="lte")
+    tempo_max = django_filters.NumberFilter(field_name="measured__tempo__lte", method="filter_number")
     key = django_filters.ChoiceFilter(field_name="measured__key_tonic", choices=[(k, str(k)) for k in range(12)],
                                       method="filter_key", help_text="pitch class of the tonic, C=0")
     mode = django_filters.ChoiceFilter(field_name="measured__mode", choices=[(m, m) for m in vocabulary.KEY_MODES])
@@ -22,6 +22,9 @@ class CatalogFilter(django_filters.FilterSet):
     class Meta:
         model = Track
         fields = ("style", "mood", "tempo_min", "tempo_max", "key", "mode")
+
+    def filter_number(self, queryset, name, value):
+        return queryset.filter(**{name: float(value)})  # JSON compares floats, not Decimals
 
     def filter_key(self, queryset, name, value):
         return queryset.filter(**{name: int(value)})
