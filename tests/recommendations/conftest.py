@@ -9,6 +9,7 @@ import pytest
 from generation.models import TrackStatus
 from recommendations.matrix import feature_matrix_forget
 from tests.factories import TrackFactory, event_payload
+from tests.generation.conftest import debug_checkpoint, dev_certs, pipeline_settings  # noqa: F401 - fixtures
 
 # (style, tempo, mode, families as heard): the same keys as Attributes.as_dict()
 SOUNDS = [
