@@ -121,6 +121,7 @@ class PlaylistItem(models.Model):
     explore = models.BooleanField(default=False)
     reason = models.CharField(max_length=200)
     families = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="the track as served (recommendations.snapshots)")
 
     class Meta:
         ordering = ("playlist", "position")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+import uuid
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db.models import QuerySet
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import PreferenceVersion, User
 from accounts.selectors import preferences_current, preferences_snapshot
-from generation.models import TERMINAL_STATUSES, Track, TrackStatus
+from generation.models import TERMINAL_STATUSES, JobStatus, Track, TrackStatus
 from generation.selectors import tracks_visible_to, visible_track_ids
 from recommendations.engine import features as F
 from recommendations.engine.taste import TasteModel, explain, prior_from_preferences
@@ -21,7 +22,17 @@ from recommendations.models import (
     SavedPlaylist,
     TasteProfile,
 )
+from recommendations.snapshots import track_snapshot
 from recommendations.vectors import family_bits
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    """What a playlist shows of a job still composing."""
+
+    id: uuid.UUID
+    status: str
+    style: str
 
 
 def events_for(*, user: User) -> QuerySet[ListeningEvent]:
@@ -118,31 +129,35 @@ def playlist_get(*, user: User) -> PersonalPlaylist | None:
     return PersonalPlaylist.objects.filter(user=user).select_related("preference_version").first()
 
 
-def playlist_entries(*, user: User, playlist: PersonalPlaylist) -> list[dict]:
+def playlist_entries(*, user: User, playlist: PersonalPlaylist,
+                     preferences: PreferenceVersion | None = None) -> list[dict]:
     """The playlist as it may be served now, in order: tracks the listener may still hear (the
-    one visibility rule, asked at read time) without an instrument they now avoid; pending jobs
-    (a job that has since published shows its track)."""
-    items = list(
-        playlist.items.select_related("track__features", "job__track__features")
-        .prefetch_related("track__renditions", "job__track__renditions")
-        .order_by("position")
-    )
-    finished = {i.pk: i.job.track for i in items if i.job_id and getattr(i.job, "track", None) is not None}
-    visible = visible_track_ids(user=user, track_ids={i.track_id for i in items if i.track_id}
+    one visibility rule, asked at read time) without an instrument they now avoid, as the
+    snapshots the build stored; pending jobs (one that has since published shows its track)."""
+    items = list(playlist.items.order_by("position").values(
+        "track_id", "job_id", "job__status", "job__style", "reason", "explore", "score", "families", "summary"))
+    done = [i["job_id"] for i in items if i["job_id"] and i["job__status"] == JobStatus.PUBLISHED]
+    finished = {t.job_id: t for t in Track.objects.filter(job_id__in=done).select_related("features")
+                .prefetch_related("renditions")} if done else {}
+    visible = visible_track_ids(user=user, track_ids={i["track_id"] for i in items if i["track_id"]}
                                 | {t.id for t in finished.values()})
-    avoided = family_bits(getattr(preferences_current(user=user), "avoided_instruments", []) or [])
+    preferences = preferences or preferences_current(user=user)
+    avoided = family_bits(getattr(preferences, "avoided_instruments", None) or [])
     entries = []
     for item in items:
-        track = item.track or finished.get(item.pk)
-        families = item.families or getattr(getattr(track, "features", None), "families", 0)
-        if track is not None and (track.id not in visible or families & avoided):
+        track = finished.get(item["job_id"]) if item["job_id"] else None
+        track_id = item["track_id"] or getattr(track, "id", None)
+        families = item["families"] or getattr(getattr(track, "features", None), "families", 0)
+        if track_id is not None and (track_id not in visible or families & avoided):
             continue
-        if track is None and item.job.status in TERMINAL_STATUSES:
+        if track_id is None and item["job__status"] in TERMINAL_STATUSES:
             continue  # failed or rejected: nothing to play
+        job = None if track_id else PendingJob(item["job_id"], item["job__status"], item["job__style"])
         entries.append({
-            "position": len(entries), "kind": "track" if track else "pending", "track": track,
-            "job": None if track else item.job, "reason": item.reason, "explore": item.explore,
-            "score": round(item.score, 4) if item.track_id else None,
+            "position": len(entries), "kind": "track" if track_id else "pending",
+            "track": item["summary"] if item["track_id"] else (track_snapshot(track) if track else None),
+            "job": job, "reason": item["reason"], "explore": item["explore"],
+            "score": round(item["score"], 4) if item["track_id"] else None,
         })
     return entries
 

@@ -16,6 +16,7 @@ from generation.api import serializers as generation_serializers
 from generation.api import views as generation_views
 from generation.services.jobs import QuotaExceeded
 from recommendations import selectors
+from recommendations.api import render
 from recommendations.api import serializers as s
 from recommendations.api.filters import CatalogFilter
 from recommendations.services import events as event_services
@@ -69,10 +70,9 @@ class GenerationsApi(generation_views.GenerationsApi):
 # ------------------------------------------------------------------------------------------------
 # The personal playlist and the taste behind it
 # ------------------------------------------------------------------------------------------------
-def _playlist_body(request, playlist) -> dict:
-    entries = selectors.playlist_entries(user=request.user, playlist=playlist)
-    return s.PlaylistOutput({"version": playlist.version, "built_at": playlist.built_at,
-                             "taste_version": playlist.taste_version, "items": entries}).data
+def _playlist_body(request, playlist, preferences=None) -> dict:
+    entries = selectors.playlist_entries(user=request.user, playlist=playlist, preferences=preferences)
+    return render.playlist(playlist, entries)
 
 
 class PlaylistApi(APIView):
@@ -81,7 +81,8 @@ class PlaylistApi(APIView):
 
     @extend_schema(responses={200: s.PlaylistOutput})
     def get(self, request):
-        return Response(_playlist_body(request, playlists.playlist_current(user=request.user)))
+        playlist, preferences = playlists.playlist_current(user=request.user)
+        return Response(_playlist_body(request, playlist, preferences))
 
 
 class PlaylistRefreshApi(APIView):
@@ -133,8 +134,8 @@ class RadioApi(APIView):
         page = radio.radio_page(user=request.user, seed=seed, cursor=cursor, size=params.validated_data["page_size"])
         next_url = request.build_absolute_uri(request.path) + "?" + urlencode(
             {"cursor": page.next.encode(), "page_size": params.validated_data["page_size"]})
-        return Response(s.RadioPageOutput({"seed": seed.id, "next": next_url, "previous": None,
-                                           "results": page.entries}).data)
+        return Response({"seed": str(seed.id), "next": next_url, "previous": None,
+                         "results": render.entries(page.entries, with_position=False, with_score=False)})
 
 
 class CatalogApi(generics.ListAPIView):

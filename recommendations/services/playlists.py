@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import PreferenceVersion, User
 from accounts.selectors import preferences_current, preferences_snapshot
-from generation.models import TERMINAL_STATUSES, GenerationJob
+from generation.models import TERMINAL_STATUSES, GenerationJob, Track
 from generation.selectors import tracks_visible_to
 from recommendations import selectors
 from recommendations.engine.ranking import rank
@@ -28,6 +28,7 @@ from recommendations.matrix import FeatureMatrix, feature_matrix
 from recommendations.models import EventKind, ListeningEvent, PersonalPlaylist, PlaylistItem
 from recommendations.reasons import VERBS, Enjoyed, reason
 from recommendations.services.features import track_features_fill
+from recommendations.snapshots import track_snapshot
 from recommendations.vectors import family_bits
 
 ENJOYED_KINDS = (EventKind.COMPLETE, EventKind.LIKE, EventKind.SAVE)
@@ -98,9 +99,11 @@ def _ranked_items(user: User, model: TasteModel, preferences: PreferenceVersion 
     ids = [m.track_ids[i] for i in ranked.indices]
     played = _played_ever(user, ids)
     fit = m.X[ranked.indices] @ model.mean32
+    tracks = Track.objects.select_related("features").prefetch_related("renditions").in_bulk(ids)
     items = [
         PlaylistItem(track_id=track_id, score=float(score), explore=bool(explore), families=int(m.families[row]),
-                     reason=reason(m.X[row], explore=bool(explore), enjoyed=enjoyed, stated=stated)[:200])
+                     reason=reason(m.X[row], explore=bool(explore), enjoyed=enjoyed, stated=stated)[:200],
+                     summary=track_snapshot(tracks[track_id]))
         for track_id, row, score, explore in zip(ids, ranked.indices, ranked.scores, ranked.explore, strict=True)
     ]
     good_unplayed = sum(1 for t, f in zip(ids, fit, strict=True) if f >= settings.CADENZA_RECS_GOOD_FIT and t not in played)
@@ -130,10 +133,11 @@ def playlist_rebuild(*, user: User, rng: np.random.Generator | None = None) -> P
     return playlist
 
 
-def playlist_current(*, user: User) -> PersonalPlaylist:
-    """The materialised playlist; built now if there is none yet or the preferences changed."""
+def playlist_current(*, user: User) -> tuple[PersonalPlaylist, PreferenceVersion | None]:
+    """The materialised playlist (built now if there is none yet or the preferences changed
+    since), with the current preferences it answers to."""
     playlist = PersonalPlaylist.objects.filter(user=user).first()
-    current = user.preference_versions.order_by("-version").values_list("id", flat=True).first()
-    if playlist is None or playlist.preference_version_id != current:
+    preferences = preferences_current(user=user)
+    if playlist is None or playlist.preference_version_id != (preferences.pk if preferences else None):
         playlist = playlist_rebuild(user=user)
-    return playlist
+    return playlist, preferences

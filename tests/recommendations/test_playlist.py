@@ -99,3 +99,33 @@ def test_it_rebuilds_when_the_preferences_change(alice, alice_client, catalog):
     alice_client.patch("/api/v1/me/preferences", {"styles": ["folk"]}, format="json")
     assert playlist(alice_client)["version"] == before + 1
     assert PersonalPlaylist.objects.get(user=alice).preference_version.version == 2
+
+
+def _without_urls(value):
+    if isinstance(value, dict):
+        return {k: _without_urls(v) for k, v in value.items() if k != "url"}
+    if isinstance(value, list):
+        return [_without_urls(v) for v in value]
+    return value
+
+
+def test_the_fast_renderer_gives_exactly_the_schemas_document(alice, alice_client, catalog, listen):
+    """The playlist is rendered without DRF serializers for speed: it must match them to the field."""
+    from recommendations import selectors
+    from recommendations.api import render
+    from recommendations.api.serializers import PlaylistOutput
+    from recommendations.services.compose import compose_ahead
+
+    listen(alice_client, [complete(t) for t in catalog[:20]])
+    compose_ahead(user=alice)  # pending items too
+    built = PersonalPlaylist.objects.get(user=alice)
+    entries = selectors.playlist_entries(user=alice, playlist=built)
+    assert {e["kind"] for e in entries} == {"track", "pending"}
+    fast = render.playlist(built, entries)
+    from generation.models import Track
+
+    live = [{**e, "track": Track.objects.get(id=e["track"]["id"]) if e["track"] else None} for e in entries]
+    typed = PlaylistOutput({"version": built.version, "built_at": built.built_at, "taste_version": built.taste_version,
+                            "items": live}).data
+    assert _without_urls(fast) == _without_urls(typed)
+    assert [s["url"].split("/objects/")[0] for i in fast["items"] if i["track"] for s in i["track"]["streams"]]

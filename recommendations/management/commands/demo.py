@@ -77,8 +77,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nThe demo listener's first personal playlist ({len(entries)} items):")
         for entry in entries:
             if entry["kind"] == "track":
-                streams = entry["track"].renditions.count()
-                self.stdout.write(f"  {entry['position'] + 1:2}. {entry['track'].title:40} {entry['reason']}"
-                                  f"  [{streams} streams]")
+                track = entry["track"]
+                self.stdout.write(f"  {entry['position'] + 1:2}. {track['title']:40} {entry['reason']}"
+                                  f"  [{len(track['streams'])} streams]")
             else:
                 self.stdout.write(f"  {entry['position'] + 1:2}. (being composed: job {entry['job'].id})")
