@@ -52,7 +52,7 @@ METRE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
 COMPOSITION_BARS = (16, 32)  # the arranger's form stretches these to the requested length
 FOUR_PART = 4.0  # the chorales' mean sounding notes
 NOVELTY = 0.15  # score bonus per unit of (1 - cosine similarity) to the nearest recent track
-CANDIDATES = 192
+CANDIDATES = 128
 DEFAULT_TEMPO = (70.0, 130.0)
 DEFAULT_LENGTH = (120.0, 240.0)
 

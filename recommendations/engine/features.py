@@ -31,8 +31,9 @@ index  name               unit / encoding                            range
 26-42  family_<name>      multi-hot, generation.gm.ALL_FAMILIES      0/1
                           (16 GM families, then drums)
 43-49  style_<slug>       one-hot, generation.audio.styles.STYLES    0/1
-50-55  mood_<name>        one-hot, accounts.vocabulary.MOODS         0/1
-                          (no mood: all 0)
+50-55  mood_<name>        one-hot, MOODS (calm happy melancholic     0/1
+                          energetic dreamy tense)
+                          no mood: all 0
 56-58  length_<bin>       soft bins over log seconds, centres        0..1
                           short 60, medium 180, long 420
 =====  =================  =========================================  ===========
@@ -43,18 +44,22 @@ mode 0.5), never an exception: a track measured by an older pipeline still gets 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from accounts.vocabulary import MOODS
 from generation.audio.styles import STYLES
 from generation.gm import ALL_FAMILIES, DRUMS
 from generation.model.vocab import TIME_SIGNATURES
 
 SCHEMA = "feat-v1"
+# The schema fixes its own order of moods (accounts.vocabulary.MOODS, as of feat-v1): a mood
+# added later needs feat-v2, not a silent shift of every index after it.
+MOODS: tuple[str, ...] = ("calm", "happy", "melancholic", "energetic", "dreamy", "tense")
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,15 @@ class SoftBins:
     centres: tuple[float, ...]
     log: bool
 
+    @cached_property
+    def axis(self) -> tuple[float, ...]:
+        return tuple(math.log(c) for c in self.centres) if self.log else tuple(self.centres)
+
     def encode(self, value: float | None) -> np.ndarray:
         out = np.zeros(len(self.centres), dtype=np.float32)
-        axis = np.log(self.centres) if self.log else np.asarray(self.centres, dtype=float)
+        axis = self.axis
         if value is None or not math.isfinite(value) or (self.log and value <= 0):
-            x = float(axis[0] + axis[-1]) / 2  # unknown: the middle of the axis
+            x = (axis[0] + axis[-1]) / 2  # unknown: the middle of the axis
         else:
             x = math.log(value) if self.log else float(value)
         if x <= axis[0]:
@@ -77,7 +86,7 @@ class SoftBins:
         elif x >= axis[-1]:
             out[-1] = 1.0
         else:
-            i = int(np.searchsorted(axis, x, side="right")) - 1
+            i = bisect.bisect_right(axis, x) - 1
             t = (x - axis[i]) / (axis[i + 1] - axis[i])
             out[i], out[i + 1] = 1.0 - t, t
         return out
@@ -85,7 +94,7 @@ class SoftBins:
     def value(self, memberships: Sequence[float]) -> float:
         """The axis value memberships describe (inverse of ``encode`` for a track)."""
         m = np.clip(np.asarray(memberships, dtype=float), 0, None)
-        axis = np.log(self.centres) if self.log else np.asarray(self.centres, dtype=float)
+        axis = np.asarray(self.axis)
         x = float(m @ axis / m.sum()) if m.sum() > 0 else float(axis[0] + axis[-1]) / 2
         return math.exp(x) if self.log else x
 
@@ -219,12 +228,16 @@ def track_vector(measured: Mapping, *, style: str, mood: str | None, duration_s:
 def heard_families(style: str, avoid: Iterable[str] = ()) -> tuple[str, ...]:
     """The families a track of ``style`` sounds with once ``avoid`` is excluded: the arranger's
     own choice of parts (``generation.audio.arrange.choose_parts``), plus its drums."""
+    return _heard_families(style, tuple(sorted(set(avoid))))
+
+
+@lru_cache(maxsize=512)
+def _heard_families(style: str, avoid: tuple[str, ...]) -> tuple[str, ...]:
     from generation.audio.arrange import choose_parts
     from generation.gm import program_family
 
     if style not in STYLES:
         return ()
-    avoid = set(avoid)
     try:
         parts = choose_parts(STYLES[style], avoid)
     except ValueError:

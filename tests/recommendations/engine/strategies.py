@@ -2,7 +2,11 @@
 
 from hypothesis import strategies as st
 
-from accounts.vocabulary import INSTRUMENT_FAMILIES, MOODS, STYLES
+from generation.audio.styles import STYLES as _STYLES
+from generation.gm import ALL_FAMILIES as INSTRUMENT_FAMILIES
+from recommendations.engine.features import MOODS
+
+STYLES = tuple(_STYLES)
 
 preferences = st.fixed_dictionaries({
     "styles": st.lists(st.sampled_from(STYLES), max_size=3, unique=True),
