@@ -103,6 +103,7 @@ class PersonalPlaylist(models.Model):
         "accounts.PreferenceVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ready_good_fit = models.PositiveSmallIntegerField(default=0, help_text="unplayed good-fit tracks at build")
+    events_through = models.BigIntegerField(default=0, help_text="the listener's latest event at build")
 
     def __str__(self) -> str:
         return f"playlist of {self.user_id} v{self.version}"

@@ -167,7 +167,11 @@ def heard_track_ids(*, user: User, since, until=None) -> set:
     events = ListeningEvent.objects.filter(user=user, occurred_at__gte=since)
     if until is not None:
         events = events.filter(occurred_at__lte=until)
-    return set(events.values_list("track_id", flat=True))
+    return set(events.values_list("track_id", flat=True).distinct())
+
+
+def latest_event_id(*, user: User) -> int:
+    return ListeningEvent.objects.filter(user=user).order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _summary(model: TasteModel) -> str:

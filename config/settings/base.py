@@ -282,6 +282,13 @@ CADENZA_RECS_ACTIVE_MINUTES = env.int("CADENZA_RECS_ACTIVE_MINUTES", default=30)
 CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS = env.bool(
     "CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS", default=not CELERY_TASK_ALWAYS_EAGER
 )
+# At most one taste update + playlist rebuild per listener per this many seconds from the events
+# path (0: after every batch). On the embedded default the update runs inside the events request,
+# so batches in a burst share one; GET /me/playlist and /me/taste catch up on what was left.
+CADENZA_RECS_DIGEST_DEBOUNCE_S = env.float(
+    "CADENZA_RECS_DIGEST_DEBOUNCE_S", default=5.0 if CELERY_TASK_ALWAYS_EAGER else 0.0
+)
+CADENZA_RECS_TASTE_VERSIONS_KEPT = env.int("CADENZA_RECS_TASTE_VERSIONS_KEPT", default=100)
 
 LOGGING = {
     "version": 1,

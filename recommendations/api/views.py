@@ -81,6 +81,7 @@ class PlaylistApi(APIView):
 
     @extend_schema(responses={200: s.PlaylistOutput})
     def get(self, request):
+        listening.catch_up_if_behind(user=request.user)
         playlist, preferences = playlists.playlist_current(user=request.user)
         return Response(_playlist_body(request, playlist, preferences))
 
@@ -104,6 +105,7 @@ class TasteApi(APIView):
 
     @extend_schema(responses={200: s.TasteOutput})
     def get(self, request):
+        listening.catch_up_if_behind(user=request.user)
         return Response(s.TasteOutput(selectors.taste_view(user=request.user)).data)
 
     @extend_schema(responses={200: s.TasteOutput})

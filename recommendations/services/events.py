@@ -5,14 +5,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
 from generation.selectors import visible_track_ids
-from recommendations import tasks
 from recommendations.events import CleanEvent, EventRejected, clean_event
 from recommendations.models import ListeningEvent
+from recommendations.services.listening import listening_digest_enqueue
 
 INSERT_FIELDS = ("user", "client_event_id", "track", "kind", "position_ms", "occurred_at", "received_at")
 
@@ -106,5 +106,5 @@ def events_ingest(*, user: User, raw_events: list[Any]) -> list[dict[str, Any]]:
     for position, event in to_store.items():
         results[position]["status"] = "accepted" if event.client_event_id in stored else "duplicate"
     if stored:  # the taste learns from them and the playlist follows, in a task of their own
-        transaction.on_commit(lambda: tasks.listening_digest.delay(user.pk))
+        listening_digest_enqueue(user_id=user.pk)
     return results

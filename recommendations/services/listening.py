@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from generation.models import TERMINAL_STATUSES
+from recommendations import selectors
 from recommendations.models import ListeningEvent, PersonalPlaylist
 from recommendations.services.compose import compose_ahead
 from recommendations.services.playlists import playlist_rebuild
@@ -25,12 +27,37 @@ def compose_ahead_enqueue(*, user_id: int) -> None:
 
 def listening_digest(*, user: User) -> PersonalPlaylist:
     """After an events batch: update the taste from every new event, rebuild the playlist, and
-    (with workers: CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS) compose ahead in a task of its own."""
-    taste_catch_up(user=user)
+    (with workers: CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS) compose ahead in a task of its own.
+    Nothing new since the last build (a digest that came late): nothing to do."""
+    learned = taste_catch_up(user=user)
+    playlist = PersonalPlaylist.objects.filter(user=user).first()
+    if not learned and playlist is not None and playlist.events_through >= selectors.latest_event_id(user=user):
+        return playlist
     playlist = playlist_rebuild(user=user)
     if settings.CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS:
         compose_ahead_enqueue(user_id=user.pk)
     return playlist
+
+
+def listening_digest_enqueue(*, user_id: int) -> None:
+    """After an events batch commits: the digest, in a task of its own. With
+    CADENZA_RECS_DIGEST_DEBOUNCE_S (the embedded default, where the task runs inside the events
+    request) at most one per listener per that many seconds; the next read catches up."""
+    from recommendations import tasks
+
+    debounce = settings.CADENZA_RECS_DIGEST_DEBOUNCE_S
+    if debounce and not cache.add(f"recommendations:digest:{user_id}", 1, timeout=debounce):
+        return
+    transaction.on_commit(lambda: tasks.listening_digest.delay(user_id))
+
+
+def catch_up_if_behind(*, user: User) -> None:
+    """Before serving what was learned: if events were left to a debounced digest, digest now."""
+    if not settings.CADENZA_RECS_DIGEST_DEBOUNCE_S:
+        return  # every batch has its digest (workers)
+    built = PersonalPlaylist.objects.filter(user=user).values_list("events_through", flat=True).first()
+    if built is not None and selectors.latest_event_id(user=user) > built:
+        listening_digest(user=user)
 
 
 def playlist_is_stale(*, playlist: PersonalPlaylist | None) -> bool:

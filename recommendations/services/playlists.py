@@ -125,6 +125,7 @@ def playlist_rebuild(*, user: User, rng: np.random.Generator | None = None) -> P
     playlist.taste_version = profile.version if profile else 0
     playlist.preference_version = preferences
     playlist.ready_good_fit = good_unplayed
+    playlist.events_through = selectors.latest_event_id(user=user)
     playlist.save()
     playlist.items.all().delete()
     for position, item in enumerate(items):

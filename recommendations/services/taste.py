@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
@@ -119,11 +120,18 @@ def taste_update(*, user: User) -> TasteProfile | None:
         before, X, np.array([s.target for s in signals]), np.array([s.weight for s in signals]),
         ages_s=np.array([s.age_s for s in signals]), now=now, kinds=[s.kind for s in signals],
     )
-    return TasteProfile.objects.create(
+    profile = TasteProfile.objects.create(
         user=user, version=_next_version(user), schema=F.SCHEMA, state=after.to_dict(), cause=TasteCause.EVENTS,
         preference_version=preferences, events_through=events[-1]["id"], events_consumed=len(events),
         changes=_changes(before, after, signals, X),
     )
+    _prune(user, profile.version)
+    return profile
+
+
+def _prune(user: User, latest: int) -> None:
+    """Keep the last CADENZA_RECS_TASTE_VERSIONS_KEPT versions (each holds the whole model)."""
+    TasteProfile.objects.filter(user=user, version__lte=latest - settings.CADENZA_RECS_TASTE_VERSIONS_KEPT).delete()
 
 
 def taste_catch_up(*, user: User) -> list[TasteProfile]:

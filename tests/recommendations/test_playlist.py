@@ -129,3 +129,29 @@ def test_the_fast_renderer_gives_exactly_the_schemas_document(alice, alice_clien
                             "items": live}).data
     assert _without_urls(fast) == _without_urls(typed)
     assert [s["url"].split("/objects/")[0] for i in fast["items"] if i["track"] for s in i["track"]["streams"]]
+
+
+def test_a_burst_of_batches_shares_one_update_and_the_next_read_catches_up(alice, alice_client, catalog, listen,
+                                                                          settings):
+    """The embedded default debounces the in-request taste update; nothing is lost by it."""
+    from recommendations.models import TasteProfile
+
+    settings.CADENZA_RECS_DIGEST_DEBOUNCE_S = 60.0
+    playlist(alice_client)
+    listen(alice_client, [skip(catalog[0])])
+    listen(alice_client, [skip(catalog[1])])  # inside the window: no update of its own
+    assert TasteProfile.objects.filter(user=alice).count() == 1
+    body = playlist(alice_client)  # the read takes in what was left
+    assert TasteProfile.objects.get(user=alice, version=2).events_consumed == 1
+    assert not {str(catalog[0].id), str(catalog[1].id)} & set(track_ids(body))
+    assert alice_client.get("/api/v1/me/taste").json()["events_learned"] == 2
+
+
+def test_old_taste_versions_are_pruned(alice, alice_client, catalog, listen, settings):
+    from recommendations.models import TasteProfile
+
+    settings.CADENZA_RECS_TASTE_VERSIONS_KEPT = 3
+    for track in catalog[:5]:
+        listen(alice_client, [complete(track)])
+    assert list(TasteProfile.objects.filter(user=alice).values_list("version", flat=True)) == [5, 4, 3]
+    assert alice_client.get("/api/v1/me/taste").json()["events_learned"] == 5
