@@ -63,3 +63,16 @@ def test_beat_refills_active_listeners_only(alice, bob, alice_client, catalog, l
     assert playlists_refill() == [alice.pk]  # bob sent nothing
     assert GenerationJob.objects.filter(user=alice).count() == 2
     assert not GenerationJob.objects.filter(user=bob).exists()
+
+
+def test_the_refill_command_tops_up_active_listeners(alice, alice_client, catalog, listen):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    listen(alice_client, [complete(t) for t in catalog])
+    out = io.StringIO()
+    call_command("refill_playlists", stdout=out)
+    assert json.loads(out.getvalue()) == {"listeners": [alice.pk]}
+    assert GenerationJob.objects.filter(user=alice).count() == 2
