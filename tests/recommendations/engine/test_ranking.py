@@ -90,3 +90,17 @@ def test_a_listener_who_keeps_skipping_a_style_stops_being_offered_it():
     model = update(model, CATALOG[folk[:8]], -np.ones(8), np.ones(8), ages_s=np.zeros(8), now=1.0, kinds=["skip"] * 8)
     after = rank(model, CATALOG, exploration=0.3, rng=np.random.default_rng(4), k=20).indices
     assert np.isin(after, folk).sum() < max(1, np.isin(before, folk).sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.floats(0, 1))
+def test_the_fast_top_pool_is_the_exact_top(seed, m, barred):
+    from recommendations.engine.ranking import top_pool
+
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal(50_000).astype(np.float32)
+    scores[rng.random(len(scores)) < barred] = -np.inf
+    got = top_pool(scores, m)
+    finite = np.flatnonzero(np.isfinite(scores))
+    want = finite[np.argsort(-scores[finite], kind="stable")][:m]
+    assert np.array_equal(np.sort(scores[got]), np.sort(scores[want]))
