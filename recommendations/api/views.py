@@ -14,6 +14,7 @@ from config.api.pagination import NewestFirstCursorPagination
 from generation import selectors as generation_selectors
 from generation.api import serializers as generation_serializers
 from generation.api import views as generation_views
+from generation.models import Track
 from generation.services.jobs import QuotaExceeded
 from recommendations import selectors
 from recommendations.api import render
@@ -148,6 +149,8 @@ class CatalogApi(generics.ListAPIView):
     filterset_class = CatalogFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no listener
+            return Track.objects.none()
         return selectors.catalog_for(user=self.request.user)
 
 
