@@ -1,7 +1,7 @@
 """Rank candidates for one listener: Thompson sampling, an ``allowed`` mask, MMR diversity.
 
 1. Draw one θ from the taste posterior, its spread widened by the listener's ``exploration``
-   (0 → a fifth of the posterior's spread; the default 0.3 → half; 1 → 1.2 ×). Plain
+   (0 → a tenth of the posterior's spread; the default 0.3 → a third; 1 → 0.9 ×). Plain
    Thompson sampling over-explores a broad cold-start prior: tuned in ``evaluate_recs``, and score every candidate ``X @ θ``:
    one matrix-vector product over float32 rows, so a million candidates is a single scan.
 2. Disallowed rows (heard in the repeat window, an avoided instrument, not visible) score -inf
@@ -25,11 +25,11 @@ import numpy as np
 from recommendations.engine import features as F
 from recommendations.engine.taste import TasteModel
 
-BASE_SCALE = 0.2  # exploration 0: a fifth of the posterior's spread
-WIDEN = 1.0  # exploration 1: BASE_SCALE + WIDEN = 1.2 × the posterior's spread
+BASE_SCALE = 0.1  # exploration 0: a tenth of the posterior's spread
+WIDEN = 0.8  # exploration 1: BASE_SCALE + WIDEN = 0.9 × the posterior's spread
 POOL = 4  # MMR looks at POOL × k candidates
 MIN_POOL = 40
-DIVERSITY = 0.4
+DIVERSITY = 0.45
 
 
 @dataclass(frozen=True)
