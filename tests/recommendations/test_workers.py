@@ -49,14 +49,26 @@ def recommend_worker(tmp_path):
     )
     from config.celery import app
 
+    previous = app.conf.broker_url
+    _point_producers_at(app, broker)
     app.conf.task_always_eager = False
-    app.conf.broker_url = broker
     try:
         yield process
     finally:
         app.conf.task_always_eager = True
+        _point_producers_at(app, previous)
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
+
+
+def _point_producers_at(app, broker: str) -> None:
+    """Send this process's tasks to ``broker``: a pool made for an earlier URL (another test's)
+    would keep sending there."""
+    app.conf.broker_url = broker
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _wait_for_version(user, above: int, timeout: float) -> float:
