@@ -82,8 +82,7 @@ class PlaylistApi(APIView):
 
     @extend_schema(responses={200: s.PlaylistOutput})
     def get(self, request):
-        listening.catch_up_if_behind(user=request.user)
-        playlist, preferences = playlists.playlist_current(user=request.user)
+        playlist, preferences = listening.playlist_for_reading(user=request.user)
         return Response(_playlist_body(request, playlist, preferences))
 
 

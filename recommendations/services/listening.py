@@ -7,14 +7,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import PreferenceVersion, User
 from generation.models import TERMINAL_STATUSES
 from recommendations import selectors
 from recommendations.models import ListeningEvent, PersonalPlaylist
 from recommendations.services.compose import compose_ahead
-from recommendations.services.playlists import playlist_rebuild
+from recommendations.services.playlists import playlist_current, playlist_rebuild
 from recommendations.services.taste import taste_catch_up
 
 
@@ -49,6 +50,17 @@ def listening_digest_enqueue(*, user_id: int) -> None:
     if debounce and not cache.add(f"recommendations:digest:{user_id}", 1, timeout=debounce):
         return
     transaction.on_commit(lambda: tasks.listening_digest.delay(user_id))
+
+
+def playlist_for_reading(*, user: User) -> tuple[PersonalPlaylist, PreferenceVersion | None]:
+    """GET /me/playlist: the materialised playlist and the preferences it answers to, after
+    catching up on events a debounced digest left (embedded default only; one query otherwise)."""
+    latest = ListeningEvent.objects.filter(user=OuterRef("user")).order_by("-id").values("id")[:1]
+    playlist = PersonalPlaylist.objects.filter(user=user).annotate(latest_event=Subquery(latest)).first()
+    if (settings.CADENZA_RECS_DIGEST_DEBOUNCE_S and playlist is not None
+            and (playlist.latest_event or 0) > playlist.events_through):
+        playlist = listening_digest(user=user)
+    return playlist_current(user=user, playlist=playlist)
 
 
 def catch_up_if_behind(*, user: User) -> None:

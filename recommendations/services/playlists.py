@@ -134,10 +134,11 @@ def playlist_rebuild(*, user: User, rng: np.random.Generator | None = None) -> P
     return playlist
 
 
-def playlist_current(*, user: User) -> tuple[PersonalPlaylist, PreferenceVersion | None]:
+def playlist_current(*, user: User, playlist: PersonalPlaylist | None = None
+                     ) -> tuple[PersonalPlaylist, PreferenceVersion | None]:
     """The materialised playlist (built now if there is none yet or the preferences changed
     since), with the current preferences it answers to."""
-    playlist = PersonalPlaylist.objects.filter(user=user).first()
+    playlist = playlist or PersonalPlaylist.objects.filter(user=user).first()
     preferences = preferences_current(user=user)
     if playlist is None or playlist.preference_version_id != (preferences.pk if preferences else None):
         playlist = playlist_rebuild(user=user)
