@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ListeningEvent, PreferenceVersion, User
+from accounts.models import PreferenceVersion, User
 
 
 @admin.register(User)
@@ -27,14 +27,3 @@ class PreferenceVersionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # versions are history: never edited
-
-
-@admin.register(ListeningEvent)
-class ListeningEventAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "track", "position_ms", "occurred_at")
-    list_filter = ("kind",)
-    list_select_related = ("user",)
-    raw_id_fields = ("user", "track")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -11,8 +11,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Periodic upkeep (run `celery -A config beat`): the reaper takes back stuck jobs, the sweeper
-# deletes objects no row references.
+# deletes objects no row references, the refill tops up active listeners' playlists ahead of time.
 app.conf.beat_schedule = {
     "reap-jobs": {"task": "generation.tasks.reap_jobs", "schedule": 60.0},
     "sweep-objects": {"task": "generation.tasks.sweep_objects", "schedule": 3600.0},
+    "refill-playlists": {"task": "recommendations.tasks.playlists_refill", "schedule": 60.0},
 }

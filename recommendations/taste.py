@@ -18,11 +18,11 @@ from generation.gm import GM_FAMILIES
 from generation.model.conditioning import (
     DENSITY_RANGE,
     MODES,
-    SCHEMA_VERSION,
     TEMPO_RANGE,
     Conditioning,
 )
 from generation.model.vocab import TICKS_PER_QUARTER, bar_ticks
+from generation.requests import GenerationRequest
 
 
 @dataclass(frozen=True)
@@ -45,27 +45,6 @@ TIME_SIGNATURES = ("4/4", "3/4", "6/8", "2/4")
 TIME_SIGNATURE_WEIGHTS = (0.55, 0.25, 0.12, 0.08)
 COMPOSITION_BARS = (16, 32)  # the arranger's form stretches these to the requested length
 FOUR_PART_POLYPHONY = 4.0  # the chorales' mean sounding notes
-
-
-@dataclass(frozen=True)
-class Request:
-    """Everything a generation job needs beyond the model: what to compose and how to arrange it."""
-
-    conditioning: Conditioning
-    style: str
-    mood: str | None
-    length_s: float
-    avoid_instruments: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA_VERSION,
-            "vector": self.conditioning.to_vector(),
-            "style": self.style,
-            "mood": self.mood,
-            "length_s": self.length_s,
-            "avoid_instruments": list(self.avoid_instruments),
-        }
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -106,7 +85,7 @@ def _density(energy: float, polyphony: float) -> float:
     return DENSITY_RANGE[0] + 0.5 + 2.5 * energy
 
 
-def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] | None = None) -> Request:
+def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] | None = None) -> GenerationRequest:
     """One draw from the listener's distribution, with ``overrides`` (style, mood, tempo, key,
     mode, length_s) applied last. Deterministic for a seed."""
     overrides = overrides or {}
@@ -147,7 +126,7 @@ def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] 
     length_s = float(overrides.get("length_s", length_s))
     bars = min(conditioning.length_bars, _bars_worth_composing(conditioning, length_s))
     conditioning = replace(conditioning, length_bars=bars)
-    return Request(conditioning.validate(), style, mood_name, round(length_s, 1), tuple(avoided))
+    return GenerationRequest(conditioning.validate(), style, mood_name, round(length_s, 1), tuple(avoided))
 
 
 def _bars_worth_composing(conditioning: Conditioning, length_s: float) -> int:

@@ -43,9 +43,30 @@ RULES: dict[str, dict[str, dict[str, int]]] = {
     "track-report": {"POST": {ANON: 401, OWNER: 400, OTHER: 404, STAFF: 404}},
     "licence-verify": {"POST": OPEN_BAD_BODY},
     "licence-key": {"GET": OPEN},
+    "me-playlist": {"GET": SIGNED_IN},
+    "me-playlist-refresh": {"POST": SIGNED_IN},
+    "me-taste": {"GET": SIGNED_IN, "DELETE": SIGNED_IN},
+    "track-radio": {"GET": OWNER_ONLY},
+    "catalog": {"GET": SIGNED_IN},
+    "saved-playlists": {"GET": SIGNED_IN, "POST": SIGNED_IN_BAD_BODY},
+    "saved-playlist-detail": {
+        "GET": OWNER_ONLY,
+        "PATCH": {ANON: 401, OWNER: 400, OTHER: 404, STAFF: 404},
+        "DELETE": {ANON: 401, OWNER: 204, OTHER: 404, STAFF: 404},
+    },
+    "saved-playlist-items": {"POST": {ANON: 401, OWNER: 400, OTHER: 404, STAFF: 404}},
+    "saved-playlist-item": {"DELETE": OWNER_ONLY},
+    "saved-playlist-order": {"PUT": {ANON: 401, OWNER: 400, OTHER: 404, STAFF: 404}},
 }
 
-# Route names whose URL takes an object id, and how to make alice's object for them.
+def _saved_playlist(owner):
+    from recommendations.services.saved import saved_playlist_create
+
+    return saved_playlist_create(owner=owner, name="Mine", track_ids=[PublishedTrackFactory(owner=owner).id])
+
+
+# Route names whose URL takes an object id, and how to make alice's object for them (the object,
+# whose pk the URL takes, or the URL's keyword arguments).
 OBJECT_ROUTES: dict[str, callable] = {
     "generation-detail": lambda owner: job_for(owner),
     "track-detail": lambda owner: PublishedTrackFactory(owner=owner),
@@ -53,6 +74,11 @@ OBJECT_ROUTES: dict[str, callable] = {
     "track-provenance": lambda owner: PublishedTrackFactory(owner=owner),
     "track-licence": lambda owner: PublishedTrackFactory(owner=owner),
     "track-report": lambda owner: PublishedTrackFactory(owner=owner),
+    "track-radio": lambda owner: PublishedTrackFactory(owner=owner),
+    "saved-playlist-detail": _saved_playlist,
+    "saved-playlist-items": _saved_playlist,
+    "saved-playlist-item": lambda owner: {"pk": _saved_playlist(owner).pk, "position": 0},
+    "saved-playlist-order": _saved_playlist,
 }
 
 
@@ -77,7 +103,8 @@ CASES = [(name, method, caller) for name, methods in RULES.items() for method, b
 def test_the_matrix(name, method, caller, alice, bob, charlie, client_for):
     from django.urls import reverse
 
-    kwargs = {"pk": OBJECT_ROUTES[name](alice).pk} if name in OBJECT_ROUTES else {}
+    made = OBJECT_ROUTES[name](alice) if name in OBJECT_ROUTES else None
+    kwargs = made if isinstance(made, dict) else ({"pk": made.pk} if made is not None else {})
     url = reverse(name, kwargs=kwargs)
     client = client_for({ANON: None, OWNER: alice, OTHER: bob, STAFF: charlie}[caller])
     body = {} if method in {"POST", "PUT", "PATCH"} else None

@@ -109,20 +109,3 @@ class PreferencesOutput(serializers.ModelSerializer):
     class Meta:
         model = PreferenceVersion
         exclude = ("id", "user")
-
-
-class EventBatchInput(StrictSerializer):
-    """A batch of events; each event is validated on its own by the service."""
-
-    events = serializers.ListField(
-        child=serializers.JSONField(), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH
-    )
-
-
-class EventOutput(serializers.Serializer):
-    client_event_id = serializers.UUIDField()
-    track = serializers.UUIDField(source="track_id")
-    kind = serializers.CharField()
-    position_ms = serializers.IntegerField()
-    occurred_at = serializers.DateTimeField()
-    received_at = serializers.DateTimeField()

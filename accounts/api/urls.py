@@ -10,8 +10,4 @@ urlpatterns = [
     path("me", views.MeApi.as_view(), name="me"),
     path("me/export", views.MeExportApi.as_view(), name="me-export"),
     path("me/preferences", views.PreferencesApi.as_view(), name="me-preferences"),
-    path("me/events", views.EventsApi.as_view(), name="me-events"),
-    path("styles", views.StylesApi.as_view(), name="styles"),
-    path("health", views.HealthApi.as_view(), name="health"),
-    path("ready", views.ReadyApi.as_view(), name="ready"),
 ]

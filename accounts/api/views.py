@@ -1,7 +1,7 @@
 """The accounts API: one small class per operation; services decide, views parse and render."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +12,6 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import selectors, services
 from accounts.api import serializers as s
 from config.api.errors import error_body
-from config.api.pagination import NewestFirstCursorPagination
 
 
 class RegisterApi(APIView):
@@ -117,70 +116,3 @@ class PreferencesApi(APIView):
         parsed.is_valid(raise_exception=True)
         version = services.preferences_update(user=request.user, changes=parsed.validated_data)
         return Response(s.PreferencesOutput(version).data)
-
-
-class EventCursorPagination(NewestFirstCursorPagination):
-    ordering = ("-occurred_at", "-id")
-
-
-class EventsApi(generics.ListAPIView):
-    """GET: the listener's events, newest first. POST: a batch of up to 500 events from the app."""
-
-    serializer_class = s.EventOutput
-    pagination_class = EventCursorPagination
-    throttle_scope = "events"
-
-    def get_queryset(self):
-        return self.request.user.listening_events.all()
-
-    @extend_schema(request=s.EventBatchInput, responses={200: dict})
-    def post(self, request):
-        data = s.EventBatchInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        results = services.events_ingest(user=request.user, raw_events=data.validated_data["events"])
-        counts = {state: sum(r["status"] == state for r in results) for state in ("accepted", "duplicate", "rejected")}
-        return Response({**counts, "results": results})
-
-
-class StylesApi(APIView):
-    """The arrangement styles a listener can choose from."""
-
-    permission_classes = (AllowAny,)
-
-    @extend_schema(responses={200: dict})
-    def get(self, request):
-        from generation.audio.styles import STYLES
-
-        return Response({"results": [style.as_dict() for style in STYLES.values()]})
-
-
-class HealthApi(APIView):
-    """Liveness: the process answers."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-    throttle_classes = ()
-
-    @extend_schema(responses={200: dict})
-    def get(self, request):
-        return Response({"status": "ok"})
-
-
-class ReadyApi(APIView):
-    """Readiness: database, storage and broker reachable, else 503 naming which."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-    throttle_classes = ()
-
-    @extend_schema(responses={200: dict, 503: dict})
-    def get(self, request):
-        from config.readiness import check_all
-
-        checks = check_all()
-        failing = sorted(name for name, result in checks.items() if result != "ok")
-        if not failing:
-            return Response({"status": "ready", "checks": checks})
-        body = error_body("not_ready", f"Unavailable: {', '.join(failing)}.") | {"checks": checks}
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-

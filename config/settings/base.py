@@ -166,6 +166,7 @@ CELERY_TASK_ROUTES = {
     "generation.tasks.publish_job": {"queue": "publish"},
     "generation.tasks.reap_jobs": {"queue": "publish"},
     "generation.tasks.sweep_objects": {"queue": "publish"},
+    "recommendations.tasks.*": {"queue": "recommend"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
@@ -268,6 +269,27 @@ CADENZA_FAULT_STAGE_PAUSE_SECONDS = env.float("CADENZA_FAULT_STAGE_PAUSE_SECONDS
 # Sampling options passed to the composer (temperature, top_p, guidance, n_candidates …); every
 # value used is recorded in the track's provenance, so a track regenerates whatever this says.
 CADENZA_COMPOSE_OPTIONS = env.json("CADENZA_COMPOSE_OPTIONS", default={})
+
+# Recommendations (issue 9): playlist size, no-repeat window, compose-ahead thresholds.
+CADENZA_RECS_PLAYLIST_SIZE = env.int("CADENZA_RECS_PLAYLIST_SIZE", default=20)
+CADENZA_RECS_REPEAT_WINDOW_HOURS = env.float("CADENZA_RECS_REPEAT_WINDOW_HOURS", default=6.0)
+CADENZA_RECS_MIN_READY = env.int("CADENZA_RECS_MIN_READY", default=5)  # K unplayed good-fit tracks
+CADENZA_RECS_GOOD_FIT = env.float("CADENZA_RECS_GOOD_FIT", default=0.0)  # posterior mean score θ·x
+CADENZA_RECS_MAX_PENDING = env.int("CADENZA_RECS_MAX_PENDING", default=2)  # jobs in flight per listener
+CADENZA_RECS_ACTIVE_MINUTES = env.int("CADENZA_RECS_ACTIVE_MINUTES", default=30)
+# Compose ahead straight after an events batch (a task of its own). On the embedded default tasks
+# run in-process, so this would compose inside the events request: there, compose-ahead runs from
+# `manage.py refill_playlists`, POST /me/playlist/refresh and the demo instead.
+CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS = env.bool(
+    "CADENZA_RECS_COMPOSE_AHEAD_ON_EVENTS", default=not CELERY_TASK_ALWAYS_EAGER
+)
+# At most one taste update + playlist rebuild per listener per this many seconds from the events
+# path (0: after every batch). On the embedded default the update runs inside the events request,
+# so batches in a burst share one; GET /me/playlist and /me/taste catch up on what was left.
+CADENZA_RECS_DIGEST_DEBOUNCE_S = env.float(
+    "CADENZA_RECS_DIGEST_DEBOUNCE_S", default=5.0 if CELERY_TASK_ALWAYS_EAGER else 0.0
+)
+CADENZA_RECS_TASTE_VERSIONS_KEPT = env.int("CADENZA_RECS_TASTE_VERSIONS_KEPT", default=100)
 
 LOGGING = {
     "version": 1,

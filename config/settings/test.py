@@ -23,3 +23,5 @@ REST_FRAMEWORK = {
         "register": "10000/min",
     },
 }
+# Every events batch has its taste update (tests of the debounce set it themselves).
+CADENZA_RECS_DIGEST_DEBOUNCE_S = 0.0

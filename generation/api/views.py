@@ -17,31 +17,18 @@ from rest_framework.views import APIView
 from config.api.errors import error_body
 from generation import objects, selectors
 from generation.api import serializers as s
-from generation.services import jobs, licences, reports
+from generation.services import licences, reports
 
 
 class GenerationsApi(generics.ListAPIView):
-    """GET: the listener's generation jobs. POST: compose a new track (202 with the job)."""
+    """GET: the listener's generation jobs. (POST, which plans what to compose, is served by
+    recommendations' subclass on the same URL: generation takes ready requests only.)"""
 
     serializer_class = s.JobOutput
     throttle_scope = "generations"
 
     def get_queryset(self):
         return selectors.jobs_for(user=self.request.user)
-
-    @extend_schema(request=s.GenerationInput, responses={202: s.JobOutput, 429: dict})
-    def post(self, request):
-        data = s.GenerationInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            job = jobs.generation_request_create(user=request.user, overrides=data.validated_data)
-        except jobs.QuotaExceeded as exceeded:
-            return Response(error_body("quota_exceeded", str(exceeded)), status=status.HTTP_429_TOO_MANY_REQUESTS)
-        except ValueError as invalid:
-            field, _, reason = str(invalid).partition(": ")
-            return Response(error_body("invalid", str(invalid), {field: [reason or str(invalid)]}), status=400)
-        job.refresh_from_db()
-        return Response(s.JobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class GenerationDetailApi(APIView):
@@ -132,6 +119,18 @@ class TrackReportApi(APIView):
         except reports.AlreadyReported as already:
             return Response(error_body("already_reported", str(already)), status=status.HTTP_409_CONFLICT)
         return Response(s.ReportOutput(report).data, status=status.HTTP_201_CREATED)
+
+
+class StylesApi(APIView):
+    """The arrangement styles a listener can choose from."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from generation.audio.styles import STYLES
+
+        return Response({"results": [style.as_dict() for style in STYLES.values()]})
 
 
 class LicenceVerifyApi(APIView):

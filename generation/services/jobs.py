@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import time
 import uuid
@@ -24,9 +23,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.selectors import preferences_current
+from accounts.models import PreferenceVersion, User
+from accounts.selectors import preferences_snapshot
+from generation.model.conditioning import SCHEMA_VERSION
 from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition
+from generation.requests import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ PHASE_OF_STATUS: dict[str, str] = {
     JobStatus.CHECKING: "render",
     JobStatus.PUBLISHING: "publish",
 }
-OVERRIDE_FIELDS = ("style", "mood", "tempo", "key", "mode", "length_s", "seed")
 
 
 class QuotaExceeded(Exception):
@@ -83,27 +83,33 @@ def _title(mood: str | None, style: str, conditioning) -> str:
     return f"{(mood or style).replace('-', ' ').title()} {style.replace('-', ' ')} in {key}"
 
 
-def generation_request_create(*, user: User, overrides: dict[str, Any]) -> GenerationJob:
-    """Validate, take one unit of the listener's quota atomically, store the request, enqueue."""
-    from recommendations.taste import draw_request
-
-    seed = int(overrides.get("seed", random.SystemRandom().randrange(2**31)))
-    prefs_version = preferences_current(user=user)
-    snapshot = _preference_snapshot(prefs_version)
-    request = draw_request(snapshot, seed=seed, overrides=overrides)
+def generation_job_create(
+    *,
+    user: User,
+    request: GenerationRequest,
+    seed: int,
+    overrides: dict[str, Any] | None = None,
+    preference_version: PreferenceVersion | None = None,
+    charge_quota: bool = True,
+) -> GenerationJob:
+    """Store a ready request as a job and enqueue it after commit, taking one unit of the
+    listener's daily quota atomically (QuotaExceeded past it). ``overrides`` and
+    ``preference_version`` record what the request was planned from; ``charge_quota=False`` is for
+    operators' commands (seeding the shared catalog), never for a listener's request."""
+    request = request.validate()
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # serialises this listener's requests
-        since = timezone.now() - timedelta(days=1)
-        used = GenerationJob.objects.filter(user=user, created_at__gte=since).count()
-        if used >= settings.CADENZA_GENERATION_QUOTA_PER_DAY:
-            raise QuotaExceeded(f"{used} generations in the last 24 hours")
+        if charge_quota:
+            used = generations_used_today(user=user)
+            if used >= settings.CADENZA_GENERATION_QUOTA_PER_DAY:
+                raise QuotaExceeded(f"{used} generations in the last 24 hours")
         job = GenerationJob.objects.create(
             user=user,
-            overrides=overrides,
-            conditioning_schema=request.as_dict()["schema"],
+            overrides=overrides or {},
+            conditioning_schema=SCHEMA_VERSION,
             conditioning=request.conditioning.to_vector(),
-            preference_version=prefs_version,
-            preference_snapshot=snapshot,
+            preference_version=preference_version,
+            preference_snapshot=preferences_snapshot(version=preference_version),
             style=request.style,
             seed=seed,
             length_s=request.length_s,
@@ -118,20 +124,18 @@ def generation_request_create(*, user: User, overrides: dict[str, Any]) -> Gener
     return job
 
 
+def generations_used_today(*, user: User) -> int:
+    """Jobs the listener created in the last 24 hours (what the daily quota counts)."""
+    since = timezone.now() - timedelta(days=1)
+    return GenerationJob.objects.filter(user=user, created_at__gte=since).count()
+
+
 def enqueue_or_leave_to_reaper(job: GenerationJob) -> None:
     """Enqueue after commit; if the broker is down the job stays queued and the reaper sends it."""
     try:
         enqueue(job)
     except Exception:  # noqa: BLE001 - any broker failure: the committed job is not lost
         log.exception("could not enqueue job %s; the reaper will", job.id)
-
-
-def _preference_snapshot(version) -> dict[str, Any]:
-    if version is None:
-        return {}
-    from accounts.services import PREFERENCE_FIELDS
-
-    return {"version": version.version} | {name: getattr(version, name) for name in PREFERENCE_FIELDS}
 
 
 def enqueue(job: GenerationJob) -> None:

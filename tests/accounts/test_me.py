@@ -1,7 +1,8 @@
 """The account: who am I, export everything, erase everything personal."""
 
-from accounts.models import ListeningEvent, PreferenceVersion, User
+from accounts.models import PreferenceVersion, User
 from generation.models import Track, TrackStatus
+from recommendations.models import ListeningEvent
 from tests.factories import TrackFactory, event_payload
 
 

@@ -24,6 +24,7 @@ from django.db import connection
 from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition, Track
 from generation.services import jobs
 from generation.services.sweeper import is_referenced, referenced_keys
+from recommendations.services.generations import generation_request_create
 from tests.generation import workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -81,7 +82,7 @@ def services(s3, debug_checkpoint, dev_certs, settings, tmp_path):
 
 def _request_jobs(user, n: int, env: dict[str, str]) -> list[str]:
     """Create jobs as the API does; a separate process (the reaper, as beat runs it) enqueues them."""
-    ids = [str(jobs.generation_request_create(user=user, overrides={**REQUEST, "seed": 1000 + i}).id) for i in range(n)]
+    ids = [str(generation_request_create(user=user, overrides={**REQUEST, "seed": 1000 + i}).id) for i in range(n)]
     reaped = json.loads(workers.manage(env, "reap_jobs", "--stale-seconds", "0"))["reaped"]
     assert set(ids) <= set(reaped)
     return ids
@@ -219,7 +220,7 @@ def test_jobs_fail_cleanly_when_s3_never_returns(services, alice):
 
 
 def test_a_job_lost_between_commit_and_enqueue_is_reaped_by_a_worker(services, alice):
-    job = jobs.generation_request_create(user=alice, overrides=REQUEST)  # its enqueue is lost (see services)
+    job = generation_request_create(user=alice, overrides=REQUEST)  # its enqueue is lost (see services)
     GenerationJob.objects.filter(id=job.id).update(updated_at=job.updated_at - timedelta(minutes=5))
     with workers.running(services["env"], log=services["log"]):
         assert str(job.id) in workers.manage(services["env"], "reap_jobs")

@@ -21,6 +21,7 @@ from generation.models import GenerationJob, JobStatus, Licence, Provenance, Tra
 from generation.services import jobs
 from generation.services.sweeper import objects_sweep
 from generation.services.tracks import track_take_down
+from recommendations.services.generations import generation_request_create
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # one kind, so the file order holds
 
@@ -289,7 +290,7 @@ def test_a_take_down_removes_objects_revokes_licences_and_keeps_an_audit_record(
 
 def test_the_reaper_picks_up_a_job_whose_enqueue_was_lost(s3, pipeline_settings, alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):  # commit happens, the enqueue never runs
-        job = jobs.generation_request_create(user=alice, overrides=REQUEST)
+        job = generation_request_create(user=alice, overrides=REQUEST)
     assert GenerationJob.objects.get(id=job.id).status == JobStatus.QUEUED
     GenerationJob.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
@@ -303,7 +304,7 @@ def test_the_reaper_picks_up_a_job_whose_enqueue_was_lost(s3, pipeline_settings,
 
 def test_a_poison_job_stops_at_the_attempt_limit(s3, pipeline_settings, alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        job = jobs.generation_request_create(user=alice, overrides=REQUEST)
+        job = generation_request_create(user=alice, overrides=REQUEST)
     GenerationJob.objects.filter(id=job.id).update(attempts=pipeline_settings.CADENZA_JOB_MAX_ATTEMPTS)
     assert jobs.job_run_phase(job_id=str(job.id), phase="compose", owner="w") is None
     job.refresh_from_db()

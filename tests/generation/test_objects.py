@@ -75,3 +75,12 @@ def test_local_signed_urls_expire_and_honour_range(local_media, client, settings
     assert response.content == AUDIO[100:200]
     forged = url[:-3] + ("abc" if not url.endswith("abc") else "xyz")
     assert client.get(forged).status_code == 403
+
+
+def test_signed_urls_in_a_batch_are_the_same_grants_as_one_by_one(local_media):
+    from generation import objects
+
+    keys = [f"tracks/ab/{n:064d}.m4a" for n in range(5)]
+    batch = objects.signed_urls(keys)
+    assert [objects.unsign_local_url(url.rsplit("/", 1)[1]) for url in batch] == keys
+    assert [url.rsplit("/", 1)[0] for url in batch] == [objects.signed_url(k).rsplit("/", 1)[0] for k in keys]

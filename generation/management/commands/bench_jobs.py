@@ -18,7 +18,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from generation.model.conditioning import Conditioning
 from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus
+from generation.requests import GenerationRequest
+
+
+def bench_request(length_s: float) -> GenerationRequest:
+    """The same piece for every job: the default four-part piano request, arranged as piano."""
+    return GenerationRequest(Conditioning.default(), style="piano", mood=None, length_s=float(length_s))
 
 
 class Command(BaseCommand):
@@ -32,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
-        from generation.services.jobs import generation_request_create
+        from generation.services.jobs import generation_job_create
 
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise CommandError("set CELERY_BROKER_URL: this measures real worker processes")
@@ -42,7 +49,7 @@ class Command(BaseCommand):
             time.sleep(3)  # let the pool come up before the clock starts
             started = time.perf_counter()
             ids = [
-                generation_request_create(user=user, overrides={"style": "piano", "length_s": o["length_s"], "seed": i}).id
+                generation_job_create(user=user, request=bench_request(o["length_s"]), seed=i).id
                 for i in range(o["jobs"])
             ]
             while GenerationJob.objects.filter(id__in=ids).exclude(status__in=TERMINAL_STATUSES).exists():

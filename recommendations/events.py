@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import EventKind
 from accounts.vocabulary import EVENT_MAX_AGE_DAYS, EVENT_MAX_FUTURE_S
+from recommendations.models import EventKind
 
 EVENT_FIELDS = frozenset({"client_event_id", "track", "kind", "position_ms", "occurred_at"})
 KINDS = frozenset(EventKind.values)

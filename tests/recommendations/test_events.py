@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import ListeningEvent
 from generation.models import TrackStatus
+from recommendations.models import ListeningEvent
 from tests.factories import TrackFactory, event_payload
 
 

@@ -1,0 +1,1 @@
+"""Writes on recommendations, one module per concern: events, taste, playlists, compose-ahead."""
