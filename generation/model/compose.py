@@ -24,7 +24,9 @@ from generation.model.attributes import Attributes, density_bucket, measure, par
 from generation.model.conditioning import SCHEMA_VERSION, Conditioning, model_features
 from generation.model.decoder import Decoder
 from generation.model.network import CondTransformer, ModelConfig
+from generation.model.plan import PLAN_VERSION, Plan, make_plan
 from generation.model.sampling import sample_tokens
+from generation.model.structure import outer_parallels
 from generation.model.train import DEFAULT_CHECKPOINT
 from generation.model.vocab import (
     VOCAB,
@@ -44,8 +46,10 @@ __all__ = ["DEFAULT_CHECKPOINT", "ModelBundle", "Composition", "load_bundle", "c
 # a part that only plays in one half of the piece (enters for the last bars, or stops halfway)
 # costs as much as a wrong density bucket, per share of the parts
 TEXTURE_WEIGHT = 2.5
+# each 1 % of outer-voice moves in parallel fifths/octaves costs 0.2 (5 % = a wrong density)
+PARALLELS_WEIGHT = 20.0
 DEFAULTS = {"temperature": 0.9, "top_p": 0.95, "guidance": 1.5, "n_candidates": 6,
-            "key_transpose": True, "threads": 1, "weights": "fp16"}
+            "key_transpose": True, "threads": 1, "weights": "fp16", "plan": PLAN_VERSION}
 
 
 @dataclass
@@ -140,9 +144,11 @@ def fit_score(m: Attributes, cond: Conditioning, *, key: bool = True) -> float:
     return s
 
 
-def _best_transpose(tokens: list[int], m: Attributes, cond: Conditioning) -> int:
-    """Semitone shift to the requested tonic whose register lands nearest the request."""
-    base = (cond.key_tonic - m.key_tonic) % 12
+def _best_transpose(tokens: list[int], m: Attributes, cond: Conditioning, *,
+                    octaves_only: bool = False) -> int:
+    """Semitone shift to the requested tonic whose register lands nearest the request (only
+    whole octaves when the piece was composed in the requested key under a plan)."""
+    base = 0 if octaves_only else (cond.key_tonic - m.key_tonic) % 12
     options = []
     for lo, hi in ((21, 108), (0, 127)):  # the piano range, else anything MIDI can hold
         options = [k for k in (base - 12, base, base + 12)
@@ -167,27 +173,43 @@ def compose(
     threads: int = DEFAULTS["threads"],
     weights: str = DEFAULTS["weights"],
     check_originality: bool = True,
+    plan: str | None = DEFAULTS["plan"],
 ) -> Composition:
-    """Compose one piece; deterministic for (bundle, cond, seed, parameters)."""
+    """Compose one piece; deterministic for (bundle, cond, seed, parameters).
+
+    ``plan=PLAN_VERSION`` composes each candidate to a form plan (``generation.model.plan``) in
+    the requested key; ``plan=None`` is the decoding of tracks made before plans existed.
+    """
     cond.validate()
     if n_candidates < 1:
         raise ValueError("n_candidates must be >= 1")
+    if plan not in (None, PLAN_VERSION):
+        raise ValueError(f"unknown plan {plan!r} (this code knows {PLAN_VERSION})")
+    blen = bar_ticks(cond.time_signature)
+    plans: list[Plan] | None = None
+    if plan is not None:
+        plans = [make_plan(seed=seed, index=i, tonic=cond.key_tonic, mode=cond.mode,
+                           n_bars=cond.length_bars, n_parts=cond.n_parts,
+                           time_signature=cond.time_signature, bar_len=blen)
+                 for i in range(n_candidates)]
     decoder = bundle.decoder(weights)
     prev_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         seqs, steps = sample_tokens(
             decoder, header_tokens(cond), model_features(cond.to_vector()),
-            n_streams=n_candidates, seed=seed, bar_len=bar_ticks(cond.time_signature),
+            n_streams=n_candidates, seed=seed, bar_len=blen,
             n_parts=cond.n_parts, target_bars=cond.length_bars, temperature=temperature,
-            top_p=top_p, guidance=guidance)
+            top_p=top_p, guidance=guidance, plans=plans)
     finally:
         torch.set_num_threads(prev_threads)
     cands = []
     for i, seq in enumerate(seqs):
-        seq = piece_to_tokens(tokens_to_piece(seq))  # canonical form (round-trips via a file)
+        piece = tokens_to_piece(seq)
+        seq = piece_to_tokens(piece)  # canonical form (round-trips via a file)
         raw = measure(tokens_to_midi(seq))
-        shift = _best_transpose(seq, raw, cond) if key_transpose else 0
+        shift = (_best_transpose(seq, raw, cond, octaves_only=plans is not None)
+                 if key_transpose else 0)
         toks = transpose_tokens(np.asarray(seq), shift).tolist() if shift else seq
         pm = tokens_to_midi(toks)
         m = measure(pm)
@@ -195,6 +217,9 @@ def compose(
                 else {"verdict": "unchecked", "longest_match_notes": 0, "nearest_piece": None})
         score = (fit_score(m, cond) + TEXTURE_WEIGHT * (1.0 - part_continuity(pm))
                  + (100.0 if orig["verdict"] == "too_close" else 0.0))
+        if plans is not None:
+            par, moves = outer_parallels(piece)
+            score += PARALLELS_WEIGHT * par / max(moves, 1)
         cands.append({"index": i, "tokens": toks, "midi": pm, "measured": m, "raw": raw,
                       "transpose": shift, "score": round(score, 4), "originality": orig})
     best = min(cands, key=lambda c: (c["score"], c["index"]))
@@ -203,7 +228,8 @@ def compose(
         "seed": int(seed), "temperature": float(temperature), "top_p": float(top_p),
         "guidance": float(guidance), "n_candidates": int(n_candidates),
         "key_transpose": bool(key_transpose), "threads": int(threads),
-        "weights": decoder.weights,
+        "weights": decoder.weights, "plan": plan,
+        "form": plans[best["index"]].summary() if plans is not None else None,
         "chosen_candidate": best["index"], "transpose": best["transpose"],
         "decode_steps": steps, "cond_schema": SCHEMA_VERSION, "cond_vector": cond.to_vector(),
         "vocab_version": bundle.vocab_version, "checkpoint_sha256": bundle.checkpoint_sha256,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import torch
 
+from generation.model.plan import SCALE_PENALTY, Cadence, Plan
 from generation.model.vocab import MAX_PARTS, VOCAB
 
 K_BAR, K_POS, K_PART, K_VEL, K_PITCH, K_DUR, K_EOS, K_OTHER = range(8)
@@ -69,6 +70,34 @@ class Grammar:
 
 
 GRAMMAR = Grammar()
+
+
+def _runs(pitches: list[int], base: int) -> list[tuple[int, int]]:
+    """Sorted pitches -> vocabulary intervals [base + a, base + b) of consecutive runs."""
+    out: list[tuple[int, int]] = []
+    for p in pitches:
+        if out and out[-1][1] == base + p:
+            out[-1] = (out[-1][0], base + p + 1)
+        else:
+            out.append((base + p, base + p + 1))
+    return out
+
+
+_SCALE_ROWS: dict[frozenset | None, torch.Tensor] = {}
+
+
+def _scale_row(scale: frozenset | None) -> torch.Tensor:
+    """(V,) float: -SCALE_PENALTY on pitches outside ``scale`` (zeros for None)."""
+    row = _SCALE_ROWS.get(scale)
+    if row is None:
+        row = torch.zeros(GRAMMAR.size)
+        if scale is not None:
+            p0 = GRAMMAR.start[K_PITCH]
+            for p in range(128):
+                if p % 12 not in scale:
+                    row[p0 + p] = -SCALE_PENALTY
+        _SCALE_ROWS[scale] = row
+    return row
 # mask rows by their interval list; few thousand distinct ones occur (370 bytes each)
 _ROWS: dict[tuple, torch.Tensor] = {}
 _ROWS_MAX = 16384
@@ -76,9 +105,10 @@ _ROWS_MAX = 16384
 
 class _Stream:
     __slots__ = ("last", "pos", "bars", "part", "velset", "pos_note", "last_pitch", "done",
-                 "used")
+                 "used", "plan", "vel", "notes", "queue", "chord_part", "ceiling", "lastp",
+                 "top_now", "bass_now", "prev_top", "prev_bass")
 
-    def __init__(self, n_parts: int) -> None:
+    def __init__(self, n_parts: int, plan: Plan | None = None) -> None:
         self.last = K_BAR
         self.pos = -1
         self.bars = 1
@@ -88,15 +118,28 @@ class _Stream:
         self.last_pitch = -1
         self.done = False
         self.used = [i >= n_parts for i in range(MAX_PARTS)]  # parts that have had a note
+        # planned decoding (form, cadences, voice-leading); unused when plan is None
+        self.plan = plan
+        self.vel = [-1] * MAX_PARTS  # current velocity bucket of each part
+        self.notes: list[tuple[int, int, int, int, int, int]] = []  # bar pos part vel pitch dur
+        self.queue: list[int] = []  # forced tokens (a repeated bar) still to emit
+        self.chord_part = -1  # in a cadence chord: the part that plays next
+        self.ceiling = 999  # in a cadence chord: the pitch of the part above
+        self.lastp = [-1] * MAX_PARTS  # each part's latest pitch
+        self.top_now = self.bass_now = self.prev_top = self.prev_bass = -1
 
 
 class GrammarState:
     """Decoding state of B streams, all after the header's first BAR."""
 
-    def __init__(self, batch: int, bar_len: int, n_parts: int, target_bars: int) -> None:
+    def __init__(self, batch: int, bar_len: int, n_parts: int, target_bars: int,
+                 plans: list[Plan | None] | None = None) -> None:
         self.g = GRAMMAR
         self.blen, self.nparts, self.target = bar_len, n_parts, target_bars
-        self.streams = [_Stream(n_parts) for _ in range(batch)]
+        plans = plans if plans is not None else [None] * batch
+        if len(plans) != batch:
+            raise ValueError("one plan (or None) per stream")
+        self.streams = [_Stream(n_parts, p) for p in plans]
 
     @property
     def done(self) -> torch.Tensor:
@@ -112,6 +155,8 @@ class GrammarState:
         eos = (start[K_EOS], end[K_EOS])
         if s.done:
             return (eos,)
+        if s.plan is not None:
+            return self._planned(s)
         last = s.last
         vel = (start[K_VEL], end[K_VEL])
         pitch_all = (start[K_PITCH] + PITCH_LO, start[K_PITCH] + PITCH_HI + 1)
@@ -153,6 +198,133 @@ class GrammarState:
             out.append(eos)
         return tuple(out)
 
+    def _planned(self, s: _Stream) -> tuple[tuple[int, int], ...]:
+        """``intervals`` under a plan: cadence bars end in a held chord; voice-leading."""
+        g = self.g
+        start, end = g.start, g.end
+        cad = s.plan.cadences.get(s.bars)
+        chord = cad is not None and s.pos == cad.hold_from and s.chord_part >= 0
+        last = s.last
+        vel = (start[K_VEL], end[K_VEL])
+        pos_hi = self.blen if cad is None else cad.hold_from + 1
+        out: list[tuple[int, int]] = []
+        if last == K_BAR:
+            hi = 1 if (s.bars == 1 and s.pos < 0) else pos_hi
+            out.append((start[K_POS], start[K_POS] + hi))
+        elif last == K_POS and chord:
+            if s.part == s.chord_part:
+                out.append(vel)
+                if s.velset[s.part]:
+                    out += self._pitches(s, cad)
+            else:
+                out.append((start[K_PART] + s.chord_part, start[K_PART] + s.chord_part + 1))
+        elif last == K_POS:
+            out += self._parts(s)
+            if s.part >= 0:
+                out.append(vel)
+                if s.velset[s.part]:
+                    out += self._pitches(s, None)
+        elif last == K_PART:
+            out.append(vel)
+            if s.velset[s.part]:
+                out += self._pitches(s, cad if chord else None)
+        elif last == K_VEL:
+            out += self._pitches(s, cad if chord else None)
+        elif last == K_PITCH:
+            if chord:
+                d = min(self.blen - cad.hold_from, end[K_DUR] - start[K_DUR])
+                out.append((start[K_DUR] + d - 1, start[K_DUR] + d))
+            else:
+                out.append((start[K_DUR], start[K_DUR] + self._dur_cap(s)))
+        elif last == K_DUR and chord:
+            if s.chord_part < self.nparts:
+                out.append((start[K_PART] + s.chord_part, start[K_PART] + s.chord_part + 1))
+            elif s.bars < self.target:
+                out.append((start[K_BAR], end[K_BAR]))
+            else:
+                out.append((start[K_EOS], end[K_EOS]))
+        elif last == K_DUR:
+            if s.part >= 0 and s.velset[s.part]:
+                lo = max(PITCH_LO, s.last_pitch + 1)
+                if lo <= PITCH_HI:
+                    out.append((start[K_PITCH] + lo, start[K_PITCH] + PITCH_HI + 1))
+            out += self._parts(s)
+            out.append(vel)
+            if s.pos + 1 < pos_hi:
+                out.append((start[K_POS] + s.pos + 1, start[K_POS] + pos_hi))
+            if cad is None and s.bars < self.target and (s.bars > 1 or all(s.used)):
+                out.append((start[K_BAR], end[K_BAR]))
+        if not out:
+            out.append((start[K_EOS], end[K_EOS]))
+        return tuple(out)
+
+    def _dur_cap(self, s: _Stream) -> int:
+        """Longest duration: a note stops before the next cadence chord (within the longest
+        duration's reach), so the chord sounds alone."""
+        cap = self.g.end[K_DUR] - self.g.start[K_DUR]
+        for k in range(cap // self.blen + 2):
+            offset = k * self.blen
+            cad = s.plan.cadences.get(s.bars + k)
+            if cad is not None and offset + cad.hold_from > s.pos:
+                return max(1, min(cap, offset + cad.hold_from - s.pos))
+        return cap
+
+    def _pitches(self, s: _Stream, cad: Cadence | None) -> list[tuple[int, int]]:
+        """Pitch intervals: a cadence chord's tones (near the part's last pitch, below the part
+        above), or any pitch except, for the bass, one that moves in parallel perfect fifths or
+        octaves with the top part."""
+        p0 = self.g.start[K_PITCH]
+        allowed: list[int]
+        if cad is not None:
+            bass = self.nparts > 1 and s.part == self.nparts - 1
+            pcs = cad.bass if bass else cad.chord
+            # room below for the parts still to play (an octave each), under the part above
+            floor = PITCH_LO + 12 * (self.nparts - 1 - s.part)
+            tones = [p for p in range(PITCH_LO, PITCH_HI + 1) if p % 12 in pcs]
+            fit = [p for p in tones if floor <= p < s.ceiling] or tones
+            near = fit
+            if s.lastp[s.part] >= 0:
+                near = [p for p in fit if abs(p - s.lastp[s.part]) <= 9]
+            allowed = near or fit
+        else:
+            allowed = list(range(PITCH_LO, PITCH_HI + 1))
+            if (self.nparts > 1 and s.part == self.nparts - 1 and s.bass_now < 0
+                    and min(s.top_now, s.prev_top, s.prev_bass) >= 0 and s.top_now != s.prev_top):
+                ic = (s.prev_top - s.prev_bass) % 12
+                if ic in (0, 7):
+                    allowed = [p for p in allowed
+                               if p == s.prev_bass or (s.top_now - p) % 12 != ic]
+        return _runs(allowed, p0)
+
+    def forced(self) -> list[int | None]:
+        """Per stream: the token it must emit next (a repeated bar), or None."""
+        return [s.queue[0] if s.queue else None for s in self.streams]
+
+    def bias(self) -> torch.Tensor | None:
+        """(B, V) logits added before sampling (the plan's scale), or None without plans."""
+        if all(s.plan is None for s in self.streams):
+            return None
+        rows = [_scale_row(s.plan.scale if s.plan is not None else None) for s in self.streams]
+        return torch.stack(rows)
+
+    def _repeat(self, s: _Stream, src: int) -> list[int]:
+        """The tokens that play bar ``src`` again from the stream's current state, then BAR."""
+        g = self.g
+        out: list[int] = []
+        part, vel, last_pos = s.part, list(s.vel), -1
+        for _, pos, p, v, pitch, dur in sorted(n for n in s.notes if n[0] == src):
+            if pos != last_pos:
+                out.append(g.start[K_POS] + pos)
+                last_pos = pos
+            if p != part:
+                out.append(g.start[K_PART] + p)
+                part = p
+            if v != vel[p]:
+                out.append(g.start[K_VEL] + v)
+                vel[p] = v
+            out += [g.start[K_PITCH] + pitch, g.start[K_DUR] + dur - 1]
+        return out + [g.start[K_BAR]]
+
     def _parts(self, s: _Stream) -> list[tuple[int, int]]:
         """PART tokens: a declared part other than the current one; at a position where a note
         has already ended only a higher part (or one that has not played yet)."""
@@ -184,23 +356,52 @@ class GrammarState:
         """Advance every stream by its sampled token (B,); return how many are done."""
         kind, idx = self.g.kind, self.g.idx
         toks = tok.tolist() if isinstance(tok, torch.Tensor) else tok
+        last_part = self.nparts - 1
         for s, t in zip(self.streams, toks, strict=True):
             k, i = kind[t], idx[t]
+            if s.queue:
+                if t != s.queue[0]:
+                    raise ValueError("a forced token was not emitted")
+                s.queue.pop(0)
+            if k == K_BAR or k == K_POS:
+                if s.top_now >= 0:
+                    s.prev_top = s.top_now
+                if s.bass_now >= 0:
+                    s.prev_bass = s.bass_now
+                s.top_now = s.bass_now = -1
             if k == K_BAR:
                 s.bars += 1
                 s.pos, s.pos_note, s.last_pitch = -1, False, -1
+                s.chord_part = -1
+                if s.plan is not None and s.bars in s.plan.copies:
+                    s.queue = self._repeat(s, s.plan.copies[s.bars])
             elif k == K_POS:
                 s.pos, s.pos_note, s.last_pitch = i, False, -1
+                if s.plan is not None:
+                    cad = s.plan.cadences.get(s.bars)
+                    if cad is not None and i == cad.hold_from:
+                        s.chord_part, s.ceiling = 0, 999
             elif k == K_PART:
                 s.part, s.last_pitch = i, -1
             elif k == K_VEL:
                 s.velset[s.part] = True
+                s.vel[s.part] = i
                 s.last_pitch = -1
             elif k == K_PITCH:
                 s.last_pitch = i
+                if s.part == 0:
+                    s.top_now = i
+                if s.part == last_part and s.bass_now < 0:
+                    s.bass_now = i
             elif k == K_DUR:
                 s.pos_note = True
                 s.used[s.part] = True
+                if s.plan is not None:
+                    s.notes.append((s.bars, s.pos, s.part, s.vel[s.part], s.last_pitch, i))
+                    s.lastp[s.part] = s.last_pitch
+                    if s.chord_part >= 0:
+                        s.chord_part += 1
+                        s.ceiling = s.last_pitch
             elif k == K_EOS:
                 s.done = True
             s.last = k

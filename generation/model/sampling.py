@@ -54,11 +54,13 @@ def sample_tokens(
     guidance: float = 1.0,
     max_new_tokens: int | None = None,
     weights: str = "fp16",
+    plans: list | None = None,
 ) -> tuple[list[list[int]], int]:
     """Decode ``n_streams`` token sequences; return them (header included) and steps taken.
 
     ``model`` is a ``Decoder`` (built once per checkpoint) or a ``CondTransformer``, for which a
-    decoder with ``weights`` is built on the spot.
+    decoder with ``weights`` is built on the spot. ``plans`` (one ``Plan`` or None per stream)
+    add the form: repeated bars are forced, cadence bars constrained, the scale biased.
     """
     dec = model if isinstance(model, Decoder) else Decoder(model, weights)
     cfg = dec.cfg
@@ -74,15 +76,21 @@ def sample_tokens(
     f, uncond = _rows_inputs(feat_row, len(rows), cfg_on)
     cache = dec.new_cache(len(uncond))
     logits = dec.prefill(hist[:1, :h].expand(len(uncond), -1), f, uncond, cache)
-    state = GrammarState(B, bar_len, n_parts, target_bars)
+    state = GrammarState(B, bar_len, n_parts, target_bars, plans)
     n, pos = h, P + h  # tokens so far, next absolute position
     g = float(guidance)
     steps = 0
     while n < h + max_new:
         b = len(rows)
         lg = logits[:b] + (g - 1.0) * (logits[:b] - logits[b:]) if cfg_on else logits
+        bias = state.bias()
+        if bias is not None:
+            lg = lg + bias
         lg = lg.masked_fill(~state.mask(), float("-inf"))
         tok = _top_p_sample(lg, temperature, top_p, gen)
+        forced = state.forced()
+        if any(t is not None for t in forced):
+            tok = torch.tensor([int(t) if f is None else f for t, f in zip(tok.tolist(), forced)])
         finished = state.update(tok)
         hist[rows, n] = tok
         n += 1

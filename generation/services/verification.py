@@ -40,6 +40,7 @@ def track_verify(*, track: Track) -> dict[str, Any]:
         key_transpose=sampling["key_transpose"],
         threads=sampling["threads"],
         weights=sampling.get("weights", "fp16"),
+        plan=sampling.get("plan"),  # tracks from before form plans decode without one
     )
     composed = hashlib.sha256(piece.midi_bytes).hexdigest()
     arranged = arrange(
