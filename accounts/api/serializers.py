@@ -3,6 +3,7 @@
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts import vocabulary
@@ -27,6 +28,12 @@ class TokenInput(StrictFieldsMixin, TokenObtainPairSerializer):
 
 class TokenRefreshInput(StrictFieldsMixin, TokenRefreshSerializer):
     """A refresh token → a new access token (and, rotated, a new refresh token)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:  # the account was erased after the token was issued
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
 
 
 class RegisterInput(StrictSerializer):
