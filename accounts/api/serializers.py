@@ -8,6 +8,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 
 from accounts import vocabulary
 from accounts.models import Mode, PreferenceVersion, User
+from accounts.names import display_name_problem
 from config.api.serializers import StrictSerializer
 
 
@@ -39,12 +40,26 @@ class TokenRefreshInput(StrictFieldsMixin, TokenRefreshSerializer):
 class RegisterInput(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(min_length=8, max_length=128, write_only=True)
-    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    display_name = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
 
     def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this e-mail address exists.")
-        return value.lower()
+        return value.lower()  # a taken address is not said here: see services.user_register
+
+    def validate_display_name(self, value: str) -> str:
+        problem = display_name_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class RegisteredOutput(serializers.Serializer):
+    """What registration answers, the same whether or not the address already had an account."""
+
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    detail = serializers.CharField()
 
 
 class LogoutInput(StrictSerializer):

@@ -190,6 +190,12 @@ CACHES = {
 }
 
 # ------------------------------------------------------------------------------
+# E-mail: printed to the console by default; EMAIL_URL (smtp+tls://user:pass@host:587) for real
+# ------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadenza <no-reply@cadenza.invalid>")
+
+# ------------------------------------------------------------------------------
 # API
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -213,7 +219,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
-        "register": env.str("THROTTLE_REGISTER", default="20/hour"),
+        "register": env.str("THROTTLE_REGISTER", default="20/hour"),  # per client address
+        "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),  # per e-mail address
         "events": env.str("THROTTLE_EVENTS", default="1200/min"),
         "generations": env.str("THROTTLE_GENERATIONS", default="60/min"),
         "reports": env.str("THROTTLE_REPORTS", default="30/hour"),
