@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -99,9 +100,15 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the web process read while a worker writes; wait rather than fail on a lock.
+    # Concurrent writers on the embedded default: WAL lets readers go on while one writes; every
+    # transaction takes the write lock when it begins (IMMEDIATE), so two never deadlock upgrading
+    # a read lock ("database is locked" at once); a writer waits up to the busy timeout instead.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=20000; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 # ------------------------------------------------------------------------------
@@ -183,6 +190,12 @@ CACHES = {
 }
 
 # ------------------------------------------------------------------------------
+# E-mail: printed to the console by default; EMAIL_URL (smtp+tls://user:pass@host:587) for real
+# ------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadenza <no-reply@cadenza.invalid>")
+
+# ------------------------------------------------------------------------------
 # API
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -191,11 +204,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.CadenzaAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -206,7 +219,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
-        "register": env.str("THROTTLE_REGISTER", default="20/hour"),
+        "register": env.str("THROTTLE_REGISTER", default="20/hour"),  # per client address
+        "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),  # per e-mail address
         "events": env.str("THROTTLE_EVENTS", default="1200/min"),
         "generations": env.str("THROTTLE_GENERATIONS", default="60/min"),
         "reports": env.str("THROTTLE_REPORTS", default="30/hour"),
@@ -238,6 +252,9 @@ SPECTACULAR_SETTINGS = {
         "PreferredModeEnum": "accounts.models.Mode",
     },
 }
+
+# The largest JSON body the API reads (a full events batch is ~100 kB); larger answers 413.
+CADENZA_API_MAX_BODY_BYTES = env.int("CADENZA_API_MAX_BODY_BYTES", default=1024 * 1024)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
