@@ -275,6 +275,10 @@ CADENZA_LICENSOR = env.str("CADENZA_LICENSOR", default="Cadenza")
 # development chain under var/dev-certs/ when none is configured.
 CADENZA_C2PA_CERT = Path(env.str("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem")))
 CADENZA_C2PA_KEY = Path(env.str("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key")))
+# Without a chain, tracks are published without content credentials only if this says so, and
+# every provenance record then says they were. True on the embedded default; production refuses to
+# start without a chain unless it is set (config/settings/production.py).
+CADENZA_PUBLISH_WITHOUT_C2PA = env.bool("CADENZA_PUBLISH_WITHOUT_C2PA", default=DJANGO_ENV != "production")
 CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
 CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)

@@ -294,7 +294,7 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     (``storage_missing`` / ``storage_forbidden``); a quality-gate Rejection ends it as rejected;
     any other error fails it with the reason.
     """
-    from generation.services.stages import STAGES, Rejection
+    from generation.services.stages import STAGES, NoSigningChain, Rejection
 
     claim = job_claim(job_id=job_id, phase=phase, owner=owner)
     if claim is None:
@@ -309,6 +309,9 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     except Rejection as rejection:
         job_fail(job=job, owner=owner, code=rejection.code, message=str(rejection), rejected=True)
         return JobStatus.REJECTED
+    except NoSigningChain as missing:
+        job_fail(job=job, owner=owner, code="no_signing_chain", message=str(missing))
+        return JobStatus.FAILED
     except Exception as error:  # noqa: BLE001 - the job records any failure with its reason
         failure = storage_errors.classify(error)
         if failure is not None and failure.transient:
