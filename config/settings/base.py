@@ -275,14 +275,21 @@ CADENZA_LICENSOR = env.str("CADENZA_LICENSOR", default="Cadenza")
 # development chain under var/dev-certs/ when none is configured.
 CADENZA_C2PA_CERT = Path(env.str("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem")))
 CADENZA_C2PA_KEY = Path(env.str("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key")))
+# Without a chain, tracks are published without content credentials only if this says so, and
+# every provenance record then says they were. True on the embedded default; production refuses to
+# start without a chain unless it is set (config/settings/production.py).
+CADENZA_PUBLISH_WITHOUT_C2PA = env.bool("CADENZA_PUBLISH_WITHOUT_C2PA", default=DJANGO_ENV != "production")
 CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
 CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)
 CADENZA_JOB_MAX_ATTEMPTS = env.int("CADENZA_JOB_MAX_ATTEMPTS", default=5)
 CADENZA_JOB_LEASE_SECONDS = env.int("CADENZA_JOB_LEASE_SECONDS", default=600)
 CADENZA_RETRY_BASE_SECONDS = env.float("CADENZA_RETRY_BASE_SECONDS", default=2.0)
-# Fault drills only: pause at the start of every stage so a drill can kill a worker inside it.
-CADENZA_FAULT_STAGE_PAUSE_SECONDS = env.float("CADENZA_FAULT_STAGE_PAUSE_SECONDS", default=0.0)
+# The reaper re-sends a job whose task was handed to the broker only after this long (the broker
+# redelivers unacknowledged tasks within its visibility timeout; a job waiting in a backlog is not lost).
+CADENZA_JOB_LOST_AFTER_SECONDS = env.int(
+    "CADENZA_JOB_LOST_AFTER_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 300
+)
 # Sampling options passed to the composer (temperature, top_p, guidance, n_candidates …); every
 # value used is recorded in the track's provenance, so a track regenerates whatever this says.
 CADENZA_COMPOSE_OPTIONS = env.json("CADENZA_COMPOSE_OPTIONS", default={})

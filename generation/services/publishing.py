@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from generation import objects, pipeline
+from generation.audio.soundfonts import soundfont_identity
 from generation.models import (
     GenerationJob,
     Licence,
@@ -29,7 +30,6 @@ from generation.models import (
 )
 from generation.services import licences
 
-SOUNDFONT_LICENCE = "MIT"  # FluidR3 GM, as Debian's fluid-soundfont-gm ships it
 PNG = "image/png"
 
 
@@ -88,7 +88,8 @@ def provenance_record(job: GenerationJob, *, track_id: str, pictures: dict[str, 
             "instruments": work["arrangement"]["instruments"],
             "midi_sha256": work["arrangement"]["midi_sha256"],
         },
-        "soundfont": {**mix["soundfont"], "licence": SOUNDFONT_LICENCE},
+        "soundfont": soundfont_identity(sha256=mix["soundfont"]["sha256"], file_name=mix["soundfont"]["path_name"]),
+        "content_credentials": work.get("content_credentials", {"c2pa": "unrecorded"}),
         "mix": mix["plan"],
         "master": master["report"],
         "renditions": [

@@ -153,6 +153,7 @@ def encode(job: GenerationJob) -> dict[str, Any]:
     from generation.provenance.licence import LICENCE_PERSONAL
 
     started = time.perf_counter()
+    credentials = content_credentials_policy()
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
     model = job.work["composition"]["model"]
     tags = TrackTags(
@@ -193,7 +194,24 @@ def encode(job: GenerationJob) -> dict[str, Any]:
                 "c2pa": "embedded" if credentialed.embedded else ("sidecar" if credentialed.sidecar else "none"),
             }
         )
-    return {"renditions": renditions, "encode_seconds": round(time.perf_counter() - started, 3)}
+    return {"renditions": renditions, "content_credentials": credentials,
+            "encode_seconds": round(time.perf_counter() - started, 3)}
+
+
+class NoSigningChain(Exception):
+    """No C2PA signing chain, and CADENZA_PUBLISH_WITHOUT_C2PA does not allow publishing without."""
+
+
+def content_credentials_policy() -> dict[str, Any]:
+    """What the provenance record says about content credentials (checked before encoding)."""
+    if _c2pa_signer() is not None:
+        return {"c2pa": "signed", "published_without_c2pa": False}
+    if not settings.CADENZA_PUBLISH_WITHOUT_C2PA:
+        raise NoSigningChain(
+            f"no C2PA signing chain at {settings.CADENZA_C2PA_CERT} / {settings.CADENZA_C2PA_KEY}; "
+            "set CADENZA_PUBLISH_WITHOUT_C2PA=true to publish without content credentials"
+        )
+    return {"c2pa": "none", "published_without_c2pa": True, "reason": "CADENZA_PUBLISH_WITHOUT_C2PA"}
 
 
 def _with_credentials(job: GenerationJob, rendition):
@@ -201,7 +219,7 @@ def _with_credentials(job: GenerationJob, rendition):
     from generation.provenance import c2pa_embed
 
     signer = _c2pa_signer()
-    if signer is None:
+    if signer is None:  # allowed: content_credentials_policy() was asked first
         return c2pa_embed.Credentialed(data=rendition.data, embedded=False, sidecar=None)
     model = job.work["composition"]["model"]
     return c2pa_embed.attach_credentials(

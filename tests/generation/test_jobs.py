@@ -147,6 +147,8 @@ def test_provenance_holds_the_full_record(published, alice_client, alice):
     assert record["requester"] == str(alice.public_id)
     assert record["model"]["checkpoint_sha256"] and record["model"]["manifest_sha256"]
     assert record["soundfont"]["licence"] == "MIT" and len(record["soundfont"]["sha256"]) == 64
+    assert record["soundfont"]["name"] == "FluidR3 GM" and record["soundfont"]["known"] is True
+    assert record["content_credentials"] == {"c2pa": "signed", "published_without_c2pa": False}
     assert record["conditioning"]["schema"] == "cond-v1" and len(record["conditioning"]["vector"]) == 25
     assert -14.5 <= record["master"]["lufs"] <= -13.5 and record["master"]["true_peak_dbtp"] <= -1.0
     assert {r["sha256"] for r in record["renditions"]} == set(published.track.renditions.values_list("sha256", flat=True))
