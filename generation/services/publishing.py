@@ -81,7 +81,7 @@ def provenance_record(job: GenerationJob, *, track_id: str, pictures: dict[str, 
         "preference_snapshot": job.preference_snapshot,
         "overrides": job.overrides,
         "request": work["request"],
-        "attributes": {"requested": _requested(job), "measured": composition["measured"]},
+        "attributes": {"requested": _requested(job), "measured": _heard(job), "composed": composition["measured"]},
         "arrangement": {
             "style": job.style,
             "length_s": job.length_s,
@@ -150,6 +150,12 @@ def track_publish(*, job: GenerationJob) -> Track:
         return Track.objects.get(job=job)  # a concurrent publish of the same job won
 
 
+def _heard(job: GenerationJob) -> dict:
+    """What the listener hears (the arrangement as played); jobs arranged before it was
+    recorded fall back to the composition's attributes."""
+    return job.work["arrangement"].get("measured") or job.work["composition"]["measured"]
+
+
 def _rows(job, track_id, record, document, key, pictures, certificate, claims) -> Track:
     composition = job.work["composition"]
     track = Track.objects.create(
@@ -161,7 +167,7 @@ def _rows(job, track_id, record, document, key, pictures, certificate, claims) -
         duration_s=max(r["duration_s"] for r in job.work["renditions"]),
         status=TrackStatus.IN_REVIEW,
         conditioning=job.conditioning,
-        measured=composition["measured"],
+        measured=_heard(job),
         midi_key=job.work["arrangement"]["midi_key"],
         midi_sha256=job.work["arrangement"]["midi_sha256"],
         piano_roll_key=pictures["piano_roll"],

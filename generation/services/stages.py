@@ -106,7 +106,10 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
         {"name": inst.name, "program": inst.program, "is_drum": inst.is_drum, "notes": len(inst.notes)}
         for inst in arranged.instruments
     ]
-    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs}, started)}
+    from generation.audio.heard import heard_attributes
+
+    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs,
+                                   "measured": _plain(heard_attributes(arranged))}, started)}
 
 
 def render(job: GenerationJob) -> dict[str, Any]:

@@ -227,6 +227,20 @@ def test_the_renditions_carry_c2pa_credentials(published, s3_module):
     assert cadenza_assertion(store)["provenance_id"] == str(published.track.provenance.id)
 
 
+def test_the_measured_attributes_are_what_the_listener_hears(published, alice_client):
+    from generation.audio.heard import heard_tempo
+    from generation.model.conditioning import Conditioning
+
+    track = alice_client.get(f"/api/v1/tracks/{published.track.id}").json()
+    asked = Conditioning.from_vector(published.conditioning)
+    measured = track["measured"]
+    assert (measured["key_finder"], measured["tempo_from"]) == ("aardenessen", "onsets")
+    arranged = pretty_midi.PrettyMIDI(io.BytesIO(objects.read_object(published.work["arrangement"]["midi_key"])))
+    assert measured["tempo"] == heard_tempo(arranged)
+    assert abs(measured["tempo"] - asked.tempo_bpm) <= 0.02 * asked.tempo_bpm  # the request's tempo is played
+    assert published.track.provenance.record["attributes"]["composed"] == published.work["composition"]["measured"]
+
+
 def test_another_listener_gets_404_for_everything(published, bob_client):
     track_id = published.track.id
     for url in (f"/api/v1/generations/{published.id}", f"/api/v1/tracks/{track_id}",
