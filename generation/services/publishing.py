@@ -93,8 +93,8 @@ def provenance_record(job: GenerationJob, *, track_id: str, pictures: dict[str, 
         "mix": mix["plan"],
         "master": master["report"],
         "renditions": [
-            {k: r[k] for k in ("format", "container", "codec", "mime_type", "bitrate_kbps", "key", "sha256", "size",
-                               "duration_s", "encoder", "c2pa")}
+            {k: r.get(k) for k in ("format", "container", "codec", "mime_type", "bitrate_kbps", "key", "sha256", "size",
+                               "duration_s", "encoder", "decoded", "c2pa")}
             for r in work["renditions"]
         ],
         "midi": {"composed_sha256": composition["midi_sha256"], "arranged_sha256": work["arrangement"]["midi_sha256"]},

@@ -137,6 +137,24 @@ def render(job: GenerationJob) -> dict[str, Any]:
     }
 
 
+def rendition_failures(renditions: list[dict]) -> list[tuple[str, str]]:
+    """Every rendition, decoded, within -14 +/- 0.5 LUFS and at most -1.0 dBTP (as measured by the
+    encode stage on the encoded bytes)."""
+    from generation.audio import gates
+
+    out = []
+    for r in renditions:
+        m = r.get("decoded") or {}
+        if not m:
+            out.append((gates.INVALID, f"{r['format']}: not measured after encoding"))
+            continue
+        if abs(m["lufs"] - gates.TARGET_LUFS) > gates.LUFS_TOLERANCE:
+            out.append((gates.LOUDNESS, f"{r['format']} decoded at {m['lufs']:.2f} LUFS"))
+        if m["true_peak_dbtp"] > gates.CEILING_DBTP:
+            out.append((gates.TRUE_PEAK, f"{r['format']} decoded peaks at {m['true_peak_dbtp']:.2f} dBTP"))
+    return out
+
+
 def master(job: GenerationJob) -> dict[str, Any]:
     from generation.audio.master import master as master_audio
     from generation.audio.styles import get_style
@@ -151,7 +169,9 @@ def master(job: GenerationJob) -> dict[str, Any]:
 
 
 def encode(job: GenerationJob) -> dict[str, Any]:
-    from generation.audio.encode import encode as encode_audio
+    from generation.audio.encode import encode_checked
+    from generation.audio.master import master as master_audio
+    from generation.audio.styles import get_style
     from generation.audio.tags import TrackTags
     from generation.provenance.licence import LICENCE_PERSONAL
 
@@ -170,7 +190,15 @@ def encode(job: GenerationJob) -> dict[str, Any]:
     renditions = []
     report = job.work["master"]["report"]
     measured = (report["lufs"], report["true_peak_dbtp"])
-    for rendition in encode_audio(mastered, rate, tags=tags, measured=measured):
+
+    def remaster(ceiling_dbtp: float, target_lufs: float):
+        """The mix mastered again under a lower ceiling, for a rendition whose encode overshot."""
+        mixed, mix_rate = pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"]))
+        again, again_report = master_audio(mixed, mix_rate, brightness_db=get_style(job.style).brightness_db,
+                                           ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs, measure_input=False)
+        return again, (again_report.lufs, again_report.true_peak_dbtp)
+
+    for rendition in encode_checked(mastered, rate, tags=tags, measured=measured, remaster=remaster):
         credentialed = _with_credentials(job, rendition)
         stored = objects.put_object(
             credentialed.data,
@@ -194,6 +222,7 @@ def encode(job: GenerationJob) -> dict[str, Any]:
                 "size": stored.size,
                 "duration_s": rendition.duration_s,
                 "encoder": _plain(rendition.encoder),
+                "decoded": _plain(rendition.decoded),
                 "c2pa": "embedded" if credentialed.embedded else ("sidecar" if credentialed.sidecar else "none"),
             }
         )
@@ -262,6 +291,10 @@ def check(job: GenerationJob) -> dict[str, Any]:
         )
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
     gates = run_gates(mastered, rate, requested_duration_s=job.length_s)
+    failures = gates.failures + rendition_failures(job.work["renditions"])
+    if failures:
+        code, reason = failures[0]
+        raise Rejection(code, "; ".join(f"{c}: {r}" for c, r in failures))
     if not gates.passed:
         code, reason = gates.failures[0]
         raise Rejection(code, "; ".join(f"{c}: {r}" for c, r in gates.failures))
