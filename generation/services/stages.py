@@ -191,9 +191,13 @@ def encode(job: GenerationJob) -> dict[str, Any]:
     report = job.work["master"]["report"]
     measured = (report["lufs"], report["true_peak_dbtp"])
 
+    mix: list = []
+
     def remaster(ceiling_dbtp: float, target_lufs: float):
         """The mix mastered again under a lower ceiling, for a rendition whose encode overshot."""
-        mixed, mix_rate = pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"]))
+        if not mix:
+            mix.extend(pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"])))
+        mixed, mix_rate = mix
         again, again_report = master_audio(mixed, mix_rate, brightness_db=get_style(job.style).brightness_db,
                                            ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs, measure_input=False)
         return again, (again_report.lufs, again_report.true_peak_dbtp)

@@ -154,10 +154,12 @@ def _assert_nothing_lost_nothing_duplicated(job_ids, services):
     missing = sorted(referenced - stored)
     assert not orphans and not missing, {"orphans": orphans[:5], "missing": missing[:5]}
     # every published track's MIDI regenerates byte for byte from its provenance record
-    verified = json.loads(workers.manage(services["env"], "verify_track", "--all", "--json", timeout=600))
-    print(f"verify_track --all: {verified['midi_sha256_match']} of {verified['tracks']} regenerate byte for byte")
+    verified = json.loads(workers.manage(services["env"], "verify_track", "--all", "--audio", "--json", timeout=900))
+    print(f"verify_track --all --audio: {verified['midi_sha256_match']} of {verified['tracks']} regenerate byte for "
+          f"byte, {verified['renditions_pcm_match']} of {verified['renditions']} renditions sample for sample")
     assert verified["tracks"] == Track.objects.count()
     assert verified["midi_sha256_match"] == verified["tracks"]
+    assert verified["renditions_pcm_match"] == verified["renditions"]
 
 
 def test_workers_killed_in_every_stage_still_publish_each_job_once(services, alice):

@@ -155,6 +155,15 @@ def test_provenance_holds_the_full_record(published, alice_client, alice):
     assert alice.email not in json.dumps(record)
 
 
+def test_every_rendition_regenerates_sample_for_sample_from_provenance(published):
+    out = io.StringIO()
+    call_command("verify_track", "--all", "--audio", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["renditions"] == len(published.work["renditions"]) and report["renditions_pcm_match"] == report["renditions"]
+    for r in published.track.provenance.record["renditions"]:  # gated on the decoded file
+        assert abs(r["decoded"]["lufs"] + 14.0) <= 0.5 and r["decoded"]["true_peak_dbtp"] <= -1.0, r
+
+
 def test_the_midi_regenerates_byte_for_byte_from_provenance(published):
     out = io.StringIO()
     call_command("verify_track", str(published.track.id), "--json", stdout=out)
