@@ -247,8 +247,9 @@ def heard_section(bundle, *, n_pieces: int = 64, seed: int = 0, compose_options:
                        tempo_bpm=req["tempo_bpm"], key=(req["key_tonic"], req["mode"]))
         chosen = piece.sampling["chosen_candidate"]
         learned_mode.append(piece.candidates[chosen]["raw_key"][1] == req["mode"])
-        rows.append({"requested": req, "heard": heard(midi).as_dict(), "midi": midi})
+        rows.append({"requested": req, "heard": heard(midi).as_dict(), "midi": midi, "piece": piece.midi})
     result = evaluate_heard(rows)
+    result["arrangement"] = arrangement_variety(rows)
     result["model_mode_before_transposition"] = round(sum(learned_mode) / (len(learned_mode) or 1), 3)
     if corpus is not None:
         baseline = corpus_metre_rates(corpus)
@@ -256,8 +257,28 @@ def heard_section(bundle, *, n_pieces: int = 64, seed: int = 0, compose_options:
             row["corpus"] = baseline.get(metre)
     if render_dir is not None:
         result["rendered"] = render_examples(rows, render_dir, soundfont=soundfont)
-    result["rows"] = [{"requested": r["requested"], "heard": r["heard"]} for r in rows]
+    result["rows"] = [{"requested": r["requested"], "heard": r["heard"]} for r in rows]  # no MIDI in the JSON
     return result
+
+
+def arrangement_variety(rows: list[dict]) -> dict[str, dict]:
+    """Per style: the counter part's share of the notes (over the arranged tracks), and how many
+    distinct instrumentations 4 seeds give for one request (the style's first composed piece)."""
+    from generation.audio.arrange import arrange
+
+    out: dict[str, dict] = {}
+    for style in dict.fromkeys(r["requested"]["style"] for r in rows):
+        mine = [r for r in rows if r["requested"]["style"] == style]
+        notes = [(i.name.split(":")[0], len(i.notes)) for r in mine for i in r["midi"].instruments]
+        total = sum(n for _, n in notes) or 1
+        counter = sum(n for role, n in notes if role == "counter")
+        req = mine[0]["requested"]
+        kinds = {tuple(sorted((i.program, i.is_drum) for i in arrange(
+            mine[0]["piece"], style, seed=s, length_s=req["length_s"], tempo_bpm=req["tempo_bpm"],
+            key=(req["key_tonic"], req["mode"])).instruments)) for s in range(4)}  # fmt: skip
+        out[style] = {"counter_share": round(counter / total, 3) if counter else None,
+                      "instrumentations_of_4_seeds": len(kinds)}
+    return out
 
 
 def corpus_metre_rates(corpus: dict, *, limit: int = 400) -> dict[str, dict]:
