@@ -97,13 +97,15 @@ def run_pipeline(
     sample_rate: int = SAMPLE_RATE,
     renditions: tuple[RenditionSpec, ...] = RENDITIONS,
     pictures: bool = True,
+    tempo_bpm: float | None = None,
+    key: tuple[int, str] | None = None,
 ) -> PipelineResult:
     """Composed piece → tagged renditions, gates, pictures; timings per stage (seconds)."""
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     with _timed(timings, "arrange", cpu):
-        midi = arrange(piece, style, seed=seed, length_s=length_s,
-                       avoid_instruments=avoid_instruments)  # fmt: skip
+        midi = arrange(piece, style, seed=seed, length_s=length_s, avoid_instruments=avoid_instruments,
+                       tempo_bpm=tempo_bpm, key=key)  # fmt: skip
         data = midi_bytes(midi)
     c0 = cpu_seconds()
     mixed, plan = render_and_mix(midi, style=style, soundfont=soundfont,

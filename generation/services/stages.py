@@ -90,12 +90,15 @@ def compose(job: GenerationJob) -> dict[str, Any]:
 
 def arrange(job: GenerationJob) -> dict[str, Any]:
     from generation.audio.arrange import arrange as arrange_piece
+    from generation.model.conditioning import Conditioning
 
     started = time.perf_counter()
     piece = pipeline.midi_from_bytes(objects.read_object(job.work["composition"]["midi_key"]))
     request = job.work["request"]
+    cond = Conditioning.from_vector(job.conditioning)
     arranged = arrange_piece(
-        piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"]
+        piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"],
+        tempo_bpm=cond.tempo_bpm, key=(cond.key_tonic, cond.mode),
     )
     data = pipeline.midi_to_bytes(arranged)
     stored = objects.put_object(data, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))

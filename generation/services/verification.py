@@ -42,12 +42,15 @@ def track_verify(*, track: Track) -> dict[str, Any]:
         weights=sampling.get("weights", "fp16"),
     )
     composed = hashlib.sha256(piece.midi_bytes).hexdigest()
+    cond = Conditioning.from_vector(record["conditioning"]["vector"])
     arranged = arrange(
         piece.midi,
         record["arrangement"]["style"],
         seed=record["seed"],
         length_s=record["arrangement"]["length_s"],
         avoid_instruments=record["request"]["avoid_instruments"],
+        tempo_bpm=cond.tempo_bpm,
+        key=(cond.key_tonic, cond.mode),
     )
     arranged_sha = hashlib.sha256(pipeline.midi_to_bytes(arranged)).hexdigest()
     result.update(

@@ -314,13 +314,24 @@ def test_a_poison_job_stops_at_the_attempt_limit(s3, pipeline_settings, alice, d
 
 
 @pytest.mark.parametrize(("field", "value"), [("style", "polka"), ("tempo", 500), ("key", 12), ("mode", "dorian"),
-                                              ("length_s", 5), ("seed", -1), ("colour", "red")])
+                                              ("length_s", 5), ("seed", -1), ("colour", "red"),
+                                              ("metre", "5/4"), ("metre", 68)])
 def test_bad_overrides_name_the_field(alice_client, field, value):
     before = GenerationJob.objects.count()
     response = alice_client.post("/api/v1/generations", {field: value}, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert GenerationJob.objects.count() == before
+
+
+def test_the_metre_can_be_asked_for(alice_client):
+    from generation.model.conditioning import Conditioning
+
+    response = alice_client.post("/api/v1/generations", {"metre": "6/8", "tempo": 92, "style": "folk"}, format="json")
+    assert response.status_code == 202, response.json()
+    job = GenerationJob.objects.get(id=response.json()["id"])
+    cond = Conditioning.from_vector(job.conditioning)
+    assert (cond.time_signature, cond.tempo_bpm) == ("6/8", 92.0)
 
 
 def test_approval_puts_the_track_in_the_catalog_with_a_catalog_licence(published, charlie, bob_client):
