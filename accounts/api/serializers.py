@@ -9,18 +9,9 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from accounts import vocabulary
 from accounts.models import Mode, PreferenceVersion, User
 from accounts.names import display_name_problem
-from config.api.serializers import StrictSerializer
+from config.api.serializers import StrictInputMixin, StrictSerializer
 
-
-class StrictFieldsMixin:
-    """Reject unknown fields on serializers we do not own (simplejwt's)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+StrictFieldsMixin = StrictInputMixin  # for serializers we do not own (simplejwt's)
 
 
 class TokenInput(StrictFieldsMixin, TokenObtainPairSerializer):
@@ -39,7 +30,7 @@ class TokenRefreshInput(StrictFieldsMixin, TokenRefreshSerializer):
 
 class RegisterInput(StrictSerializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(min_length=8, max_length=128, write_only=True)
+    password = serializers.CharField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
     display_name = serializers.CharField(
         max_length=80, required=False, allow_blank=True, default="", trim_whitespace=False
     )

@@ -22,6 +22,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 
+from config.api.serializers import StrictInputMixin
+
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: `error.fields` names each field and what is wrong with it.",
     "401": "Not signed in: the access token is missing, malformed or expired.",
@@ -33,6 +35,8 @@ ERROR_DESCRIPTIONS = {
     "429": "Too many requests: wait for `Retry-After` seconds.",
     "503": "A part the service depends on is unavailable.",
 }
+# Python's str.strip() also strips U+001C..U+001F, which JSON Schema's \s does not cover.
+NOT_ONLY_SPACES = r"[^\s\x1c-\x1f]"
 _OPEN_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticated)
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _WITH_BODY = {"POST", "PUT", "PATCH"}
@@ -76,6 +80,23 @@ class CadenzaAutoSchema(AutoSchema):
             error["description"] = given if given and given != str(_("No response body")) else ERROR_DESCRIPTIONS.get(code, "Error.")
             responses[code] = error
         return responses
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputMixin):
+            schema["additionalProperties"] = False  # unknown fields are refused, by name
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        trimmed_and_required = (
+            direction == "request" and isinstance(field, serializers.CharField)
+            and not isinstance(field, serializers.ChoiceField | serializers.EmailField | serializers.UUIDField)
+            and field.trim_whitespace and not field.allow_blank and "pattern" not in schema
+        )
+        if trimmed_and_required:
+            schema["pattern"] = NOT_ONLY_SPACES  # a value of spaces alone is trimmed to blank: refused
+        return schema
 
     def error_statuses(self) -> set[str]:
         """The 4xx statuses this operation can answer, from what the view declares."""

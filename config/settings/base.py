@@ -315,11 +315,18 @@ CADENZA_RECS_DIGEST_DEBOUNCE_S = env.float(
 )
 CADENZA_RECS_TASTE_VERSIONS_KEPT = env.int("CADENZA_RECS_TASTE_VERSIONS_KEPT", default=100)
 
+# Every handler redacts credentials (JWTs, Bearer values, signed object tokens, presigned URL
+# signatures): config/logfilters.py. runserver's request lines (django.server) go through it too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logfilters.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "kombu.connection": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "kombu.connection": {"level": "ERROR"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

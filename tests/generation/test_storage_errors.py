@@ -3,7 +3,12 @@ included, was retried as storage_unavailable): missing objects and permission er
 job at once with their own codes; 5xx, throttling and timeouts are retried with backoff."""
 
 import pytest
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 
 from generation import storage_errors
 from generation.models import GenerationJob, JobStatus
