@@ -39,6 +39,7 @@ class TokenApi(TokenObtainPairView):
 
     serializer_class = s.TokenInput
     throttle_scope = "login"
+    error_statuses = (401,)  # wrong e-mail or password
 
 
 class TokenRefreshApi(TokenRefreshView):
@@ -46,6 +47,7 @@ class TokenRefreshApi(TokenRefreshView):
 
     serializer_class = s.TokenRefreshInput
     throttle_scope = "login"
+    error_statuses = (401,)  # refresh token expired, blacklisted or its account erased
 
 
 class LogoutApi(APIView):
