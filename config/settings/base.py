@@ -314,6 +314,12 @@ CADENZA_RECS_DIGEST_DEBOUNCE_S = env.float(
     "CADENZA_RECS_DIGEST_DEBOUNCE_S", default=5.0 if CELERY_TASK_ALWAYS_EAGER else 0.0
 )
 CADENZA_RECS_TASTE_VERSIONS_KEPT = env.int("CADENZA_RECS_TASTE_VERSIONS_KEPT", default=100)
+# The population prior (recomputed by beat every six hours, config/celery.py) is the mean and
+# covariance of the tastes of listeners with at least _MIN_EVENTS learned events, once there are
+# at least _MIN_LISTENERS of them (an aggregate of fewer would say too much about each).
+CADENZA_RECS_POPULATION_MIN_LISTENERS = env.int("CADENZA_RECS_POPULATION_MIN_LISTENERS", default=20)
+CADENZA_RECS_POPULATION_MIN_EVENTS = env.int("CADENZA_RECS_POPULATION_MIN_EVENTS", default=20)
+CADENZA_RECS_POPULATION_KEPT = env.int("CADENZA_RECS_POPULATION_KEPT", default=10)
 
 # Every handler redacts credentials (JWTs, Bearer values, signed object tokens, presigned URL
 # signatures): config/logfilters.py. runserver's request lines (django.server) go through it too.
