@@ -42,7 +42,7 @@ $(PY):
 # torch first: 2.13.0 is a CPU wheel on local disk; any other request may pull a CUDA build.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,eval]'
 	touch $@
 
 # A development C2PA signing chain (CA + leaf), made once when none is configured.

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts import personal_data
+from accounts import mail, personal_data
 from accounts.models import PreferenceVersion, User
 from accounts.selectors import preferences_current
 
@@ -34,18 +34,40 @@ class PasswordRejected(ValueError):
         self.messages = messages
 
 
-@transaction.atomic
-def user_register(*, email: str, password: str, display_name: str = "") -> User:
-    """A new listener with the default preferences as version 1."""
-    user = User(email=email.lower(), display_name=display_name)
+def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as error:
         raise PasswordRejected(list(error.messages)) from None
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, display_name: str = "") -> User:
+    """A new listener with the default preferences as version 1."""
+    user = User(email=email.lower(), display_name=display_name)
+    _check_password(password, user)
     user.set_password(password)
     user.save()
     PreferenceVersion.objects.create(user=user, version=1)
     return user
+
+
+def registration_request(*, email: str, password: str, display_name: str = "") -> None:
+    """Register ``email`` without telling the caller whether it already had an account (OWASP
+    ASVS): a new address gets its account and a welcome e-mail; a taken one gets nothing but an
+    e-mail to its owner saying someone tried. Both answer the same; a weak password is refused
+    in both (it is judged before the address is looked at)."""
+    email = email.lower()
+    _check_password(password, User(email=email, display_name=display_name))
+    if not User.objects.filter(email__iexact=email).exists():
+        try:
+            user_register(email=email, password=password, display_name=display_name)
+        except IntegrityError:  # the same address registered a moment ago by a concurrent request
+            pass
+        else:
+            mail.registration_welcome(email=email)
+            return
+    mail.registration_attempt_on_existing(email=email)
 
 
 @transaction.atomic

@@ -46,6 +46,9 @@ class GenerationJob(models.Model):
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     lease_worker = models.CharField(max_length=80, blank=True, help_text="host:pid holding the lease")
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its task was handed to the broker (cleared when a phase hands it on)"
+    )
     work = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)

@@ -20,8 +20,8 @@ def _backoff(retries: int) -> float:
 def _run(task, job_id: str, phase: str) -> str | None:
     try:
         return jobs.job_run_phase(job_id=job_id, phase=phase, owner=task.request.id or f"local-{job_id}")
-    except jobs.TRANSIENT_ERRORS as error:
-        message = f"{type(error).__name__}: {error}"
+    except jobs.StorageUnavailable as error:
+        message = str(error)
         if task.request.retries >= settings.CADENZA_JOB_MAX_ATTEMPTS or task.request.is_eager:
             job = jobs.GenerationJob.objects.get(id=job_id)
             jobs.job_fail(job=job, owner=None, code="storage_unavailable", message=message)

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -45,7 +45,12 @@ def _uuid(raw: dict[str, Any], field: str) -> uuid.UUID:
 
 def _occurred_at(raw: dict[str, Any], now: datetime) -> datetime:
     value = raw.get("occurred_at")
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None and parsed.tzinfo is not None:
+            parsed.astimezone(UTC)  # an offset that cannot exist, or a time beyond the calendar
+    except (ValueError, OverflowError):
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise EventRejected("occurred_at", "Must be an ISO 8601 date-time with a time zone.")
     if parsed > now + timedelta(seconds=EVENT_MAX_FUTURE_S):
@@ -70,7 +75,7 @@ def clean_event(raw: Any, *, now: datetime) -> CleanEvent:
     if unknown:
         raise EventRejected(sorted(unknown)[0], "Unknown field.")
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise EventRejected("kind", f"Must be one of: {', '.join(sorted(KINDS))}.")
     return CleanEvent(
         client_event_id=_uuid(raw, "client_event_id"),

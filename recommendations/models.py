@@ -74,6 +74,26 @@ class TasteProfile(models.Model):
         return f"{self.user_id} taste v{self.version}"
 
 
+class PopulationPrior(models.Model):
+    """What listeners in general turn out to like: the mean and covariance of stored listeners'
+    tastes beyond what they stated (``engine.taste.PopulationSums``), recomputed periodically
+    and used as the prior of every listener who starts (cold start, reset, changed preferences).
+    An aggregate over at least CADENZA_RECS_POPULATION_MIN_LISTENERS listeners: no personal row,
+    and an erased listener drops out of it at the next recomputation."""
+
+    schema = models.CharField(max_length=16)
+    state = models.JSONField(help_text="engine.taste.TasteModel.to_dict() of the prior")
+    listeners = models.PositiveIntegerField()
+    events = models.PositiveBigIntegerField(help_text="events the listeners' models had learned from")
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-id",)
+
+    def __str__(self) -> str:
+        return f"population prior #{self.pk} ({self.listeners} listeners)"
+
+
 class TrackFeatures(models.Model):
     """A track's feature vector (``schema``, float32 little-endian bytes), computed once from its
     measured attributes, style, mood and length. ``families`` is a bit mask over

@@ -19,6 +19,7 @@ from recommendations.engine.taste import TasteModel, explain, prior_from_prefere
 from recommendations.models import (
     ListeningEvent,
     PersonalPlaylist,
+    PopulationPrior,
     SavedPlaylist,
     TasteProfile,
 )
@@ -97,9 +98,29 @@ def taste_profile_current(*, user: User) -> TasteProfile | None:
     return TasteProfile.objects.filter(user=user).order_by("-version").first()
 
 
+_population_cache: dict[tuple, TasteModel] = {}  # the latest PopulationPrior row, parsed once per process
+
+
+def population_prior_current() -> TasteModel | None:
+    """The latest population prior of the current feature schema, None before there is one
+    (one indexed read; the parsed model is kept per process until a newer row appears)."""
+    row = PopulationPrior.objects.filter(schema=F.SCHEMA).order_by("-id").values_list("id", "computed_at").first()
+    if row is None:
+        return None
+    if row not in _population_cache:
+        state = PopulationPrior.objects.filter(pk=row[0]).values_list("state", flat=True).first()
+        if state is None:  # pruned meanwhile
+            return None
+        _population_cache.clear()
+        _population_cache[row] = TasteModel.from_dict(state)
+    return _population_cache[row]
+
+
 def taste_prior(*, preferences: PreferenceVersion | None) -> TasteModel:
-    """The cold-start model of the stated preferences (over the default population)."""
-    return prior_from_preferences(preferences_snapshot(version=preferences), now=time.time())
+    """The cold-start model: the population prior (what listeners in general turn out to like,
+    once enough have been learned) shifted by the stated preferences."""
+    return prior_from_preferences(preferences_snapshot(version=preferences), population=population_prior_current(),
+                                  now=time.time())
 
 
 def taste_model_current(*, user: User, preferences: PreferenceVersion | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import User
-from recommendations.services import compose, listening
+from recommendations.services import compose, listening, population
 
 
 def _user(user_id: int) -> User | None:
@@ -37,3 +37,10 @@ def playlist_top_up(user_id: int) -> int | None:
 def playlists_refill() -> list[int]:
     """Periodic: top up every active listener."""
     return listening.playlists_refill()
+
+
+@shared_task
+def population_prior_recompute() -> int | None:
+    """Periodic: learn the population prior again from every listener's taste."""
+    row = population.population_prior_recompute()
+    return row.pk if row else None

@@ -87,7 +87,7 @@ def _density(energy: float, polyphony: float) -> float:
 
 def draw_request(prefs: dict[str, Any], *, seed: int, overrides: dict[str, Any] | None = None) -> GenerationRequest:
     """One draw from the listener's distribution, with ``overrides`` (style, mood, tempo, key,
-    mode, length_s) applied last. Deterministic for a seed."""
+    mode, metre, length_s) applied last. Deterministic for a seed."""
     overrides = overrides or {}
     rng = random.Random(seed)
     exploration = float(prefs.get("exploration", 0.3))
@@ -145,4 +145,6 @@ def _apply_overrides(conditioning: Conditioning, overrides: dict[str, Any]) -> C
         changes["key_tonic"] = int(overrides["key"])
     if overrides.get("mode") in MODES:
         changes["mode"] = overrides["mode"]
+    if "metre" in overrides:
+        changes["time_signature"] = str(overrides["metre"])
     return replace(conditioning, **changes)

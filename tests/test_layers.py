@@ -43,3 +43,33 @@ def test_it_finds_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from recommendations.taste import x\n    import generation.models\n")
     assert imported_packages(module) == {"recommendations", "generation"}
+
+
+def _imports_after(module: str) -> set[str]:
+    import subprocess
+    import sys
+
+    code = f"import sys; import {module}; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"CI": "1"})
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("module", ["generation", "generation.audio", "generation.gm"])
+def test_importing_a_pure_package_does_not_import_fluidsynth(module):
+    """Regression (h): generation/__init__.py imported fluidsynth for every import of the app."""
+    loaded = _imports_after(module)
+    assert "fluidsynth" not in loaded
+    assert "django" not in loaded
+
+
+def test_no_fault_injection_sits_in_the_production_path():
+    """Regression (e): a drill's sleep (CADENZA_FAULT_STAGE_PAUSE_SECONDS) sat in job_run_phase."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for app in ("config", "accounts", "generation", "recommendations"):
+        for path in (root / app).rglob("*.py"):
+            text = path.read_text()
+            assert "FAULT_STAGE_PAUSE" not in text, path
+            if path.name == "jobs.py":
+                assert "time.sleep" not in text, path

@@ -3,22 +3,15 @@
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts import vocabulary
 from accounts.models import Mode, PreferenceVersion, User
-from config.api.serializers import StrictSerializer
+from accounts.names import display_name_problem
+from config.api.serializers import StrictInputMixin, StrictSerializer
 
-
-class StrictFieldsMixin:
-    """Reject unknown fields on serializers we do not own (simplejwt's)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+StrictFieldsMixin = StrictInputMixin  # for serializers we do not own (simplejwt's)
 
 
 class TokenInput(StrictFieldsMixin, TokenObtainPairSerializer):
@@ -28,16 +21,36 @@ class TokenInput(StrictFieldsMixin, TokenObtainPairSerializer):
 class TokenRefreshInput(StrictFieldsMixin, TokenRefreshSerializer):
     """A refresh token → a new access token (and, rotated, a new refresh token)."""
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:  # the account was erased after the token was issued
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+
 
 class RegisterInput(StrictSerializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(min_length=8, max_length=128, write_only=True)
-    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    password = serializers.CharField(min_length=8, max_length=128, write_only=True, trim_whitespace=False)
+    display_name = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
 
     def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this e-mail address exists.")
-        return value.lower()
+        return value.lower()  # a taken address is not said here: see services.user_register
+
+    def validate_display_name(self, value: str) -> str:
+        problem = display_name_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class RegisteredOutput(serializers.Serializer):
+    """What registration answers, the same whether or not the address already had an account."""
+
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    detail = serializers.CharField()
 
 
 class LogoutInput(StrictSerializer):

@@ -11,27 +11,35 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.api.throttles import RegisterClientThrottle, RegisterEmailThrottle
 from config.api.errors import error_body
 
 
 class RegisterApi(APIView):
-    """Create a listener account."""
+    """Ask for a listener account. The answer is the same whether or not the address already has
+    one (its owner is e-mailed instead); throttled per client address and per e-mail address."""
 
     permission_classes = (AllowAny,)
-    throttle_scope = "register"
+    authentication_classes = ()  # a token, valid or not, changes nothing here (nor the throttle)
+    throttle_classes = (RegisterClientThrottle, RegisterEmailThrottle)
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.UserOutput})
+    @extend_schema(request=s.RegisterInput, responses={201: s.RegisteredOutput})
     def post(self, request):
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user = services.user_register(**data.validated_data)
+            services.registration_request(**data.validated_data)
         except services.PasswordRejected as rejected:
             return Response(
                 error_body("invalid", "Invalid input: password.", {"password": rejected.messages}),
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
+        body = {
+            "email": data.validated_data["email"],
+            "display_name": data.validated_data["display_name"],
+            "detail": "Registered: sign in with this address and your password. We have sent it an e-mail.",
+        }
+        return Response(s.RegisteredOutput(body).data, status=status.HTTP_201_CREATED)
 
 
 class TokenApi(TokenObtainPairView):
@@ -39,6 +47,7 @@ class TokenApi(TokenObtainPairView):
 
     serializer_class = s.TokenInput
     throttle_scope = "login"
+    error_statuses = (401,)  # wrong e-mail or password
 
 
 class TokenRefreshApi(TokenRefreshView):
@@ -46,6 +55,7 @@ class TokenRefreshApi(TokenRefreshView):
 
     serializer_class = s.TokenRefreshInput
     throttle_scope = "login"
+    error_statuses = (401,)  # refresh token expired, blacklisted or its account erased
 
 
 class LogoutApi(APIView):

@@ -2,11 +2,13 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.api.exceptions import BodyTooLarge
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -28,12 +30,35 @@ def _validation_message(fields: dict[str, Any]) -> str:
     return f"Invalid input: {names}." if names else "Invalid input."
 
 
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's own exceptions → the API exception with the status they mean."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return BodyTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return exceptions.ParseError("The request could not be read.")
+    return exc
+
+
+def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
+    """simplejwt puts a dict (detail, code, messages) where DRF puts a string: take its words."""
+    detail = exc.detail
+    if isinstance(detail, dict):
+        code = str(detail.get("code") or exc.default_code)
+        message = str(detail.get("detail") or exc.default_detail)
+        return code, message
+    if isinstance(detail, list):
+        return str(exc.default_code), " ".join(str(item) for item in detail) or str(exc.default_detail)
+    codes = exc.get_codes()
+    return str(codes if isinstance(codes, str) else exc.default_code), str(detail)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped into the API's error document."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -42,8 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = _flatten(detail)
         response.data = error_body("invalid", _validation_message(fields), fields)
     elif isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        response.data = error_body(str(code), str(exc.detail))
+        response.data = error_body(*_code_and_message(exc))
     return response
 
 

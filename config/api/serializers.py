@@ -4,13 +4,62 @@ from typing import Any
 
 from rest_framework import serializers
 
+_STRINGS = (serializers.CharField, serializers.ChoiceField, serializers.UUIDField, serializers.DateTimeField,
+            serializers.DateField, serializers.TimeField, serializers.DurationField)
 
-class StrictSerializer(serializers.Serializer):
-    """A serializer that names unknown fields instead of silently dropping them."""
+
+def _json_type_problem(field: serializers.Field, value: Any) -> str | None:
+    """The JSON type ``field`` takes, if ``value`` is not of it (DRF casts 1 to "1", "2" to 2.0,
+    true to 1.0 and "yes" to True; the schema says string, number, boolean, and so do we)."""
+    if value is None:
+        return None  # allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be a JSON integer."
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        return None if isinstance(value, int | float) and not isinstance(value, bool) else "Must be a JSON number."
+    if isinstance(field, serializers.ListField):
+        if not isinstance(value, list):
+            return "Must be a JSON array."
+        child = getattr(field, "child", None)
+        for item in value:
+            if child is not None and (problem := _json_type_problem(child, item)):
+                return f"Every item: {problem[0].lower()}{problem[1:]}"
+        return None
+    if isinstance(field, serializers.DictField):
+        return None if isinstance(value, dict) else "Must be a JSON object."
+    if isinstance(field, _STRINGS):
+        return None if isinstance(value, str) else "Must be a JSON string."
+    return None
+
+
+def json_type_errors(fields: dict[str, serializers.Field], data: Any) -> dict[str, list[str]]:
+    """Field name → problem, for each given value that is not of its field's JSON type."""
+    if not isinstance(data, dict):
+        return {}
+    errors = {}
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is not None and not field.read_only and (problem := _json_type_problem(field, value)):
+            errors[name] = [problem]
+    return errors
+
+
+class StrictInputMixin:
+    """Unknown fields are named instead of silently dropped; values of the wrong JSON type are
+    refused instead of cast."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            wrong = json_type_errors(self.fields, data)
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
+    """A serializer that names unknown fields and refuses values of the wrong JSON type."""

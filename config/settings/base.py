@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -99,9 +100,15 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the web process read while a worker writes; wait rather than fail on a lock.
+    # Concurrent writers on the embedded default: WAL lets readers go on while one writes; every
+    # transaction takes the write lock when it begins (IMMEDIATE), so two never deadlock upgrading
+    # a read lock ("database is locked" at once); a writer waits up to the busy timeout instead.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=20000; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 # ------------------------------------------------------------------------------
@@ -183,6 +190,12 @@ CACHES = {
 }
 
 # ------------------------------------------------------------------------------
+# E-mail: printed to the console by default; EMAIL_URL (smtp+tls://user:pass@host:587) for real
+# ------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadenza <no-reply@cadenza.invalid>")
+
+# ------------------------------------------------------------------------------
 # API
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -191,11 +204,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.CadenzaAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -206,7 +219,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
-        "register": env.str("THROTTLE_REGISTER", default="20/hour"),
+        "register": env.str("THROTTLE_REGISTER", default="20/hour"),  # per client address
+        "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),  # per e-mail address
         "events": env.str("THROTTLE_EVENTS", default="1200/min"),
         "generations": env.str("THROTTLE_GENERATIONS", default="60/min"),
         "reports": env.str("THROTTLE_REPORTS", default="30/hour"),
@@ -239,6 +253,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The largest JSON body the API reads (a full events batch is ~100 kB); larger answers 413.
+CADENZA_API_MAX_BODY_BYTES = env.int("CADENZA_API_MAX_BODY_BYTES", default=1024 * 1024)
+
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
 # ------------------------------------------------------------------------------
@@ -258,14 +275,21 @@ CADENZA_LICENSOR = env.str("CADENZA_LICENSOR", default="Cadenza")
 # development chain under var/dev-certs/ when none is configured.
 CADENZA_C2PA_CERT = Path(env.str("CADENZA_C2PA_CERT", default=str(VAR_DIR / "dev-certs" / "signer.pem")))
 CADENZA_C2PA_KEY = Path(env.str("CADENZA_C2PA_KEY", default=str(VAR_DIR / "dev-certs" / "signer.key")))
+# Without a chain, tracks are published without content credentials only if this says so, and
+# every provenance record then says they were. True on the embedded default; production refuses to
+# start without a chain unless it is set (config/settings/production.py).
+CADENZA_PUBLISH_WITHOUT_C2PA = env.bool("CADENZA_PUBLISH_WITHOUT_C2PA", default=DJANGO_ENV != "production")
 CADENZA_CODE_VERSION = env.str("CADENZA_CODE_VERSION", default="")
 CADENZA_SWEEP_GRACE_SECONDS = env.int("CADENZA_SWEEP_GRACE_SECONDS", default=24 * 3600)
 CADENZA_GENERATION_QUOTA_PER_DAY = env.int("CADENZA_GENERATION_QUOTA_PER_DAY", default=20)
 CADENZA_JOB_MAX_ATTEMPTS = env.int("CADENZA_JOB_MAX_ATTEMPTS", default=5)
 CADENZA_JOB_LEASE_SECONDS = env.int("CADENZA_JOB_LEASE_SECONDS", default=600)
 CADENZA_RETRY_BASE_SECONDS = env.float("CADENZA_RETRY_BASE_SECONDS", default=2.0)
-# Fault drills only: pause at the start of every stage so a drill can kill a worker inside it.
-CADENZA_FAULT_STAGE_PAUSE_SECONDS = env.float("CADENZA_FAULT_STAGE_PAUSE_SECONDS", default=0.0)
+# The reaper re-sends a job whose task was handed to the broker only after this long (the broker
+# redelivers unacknowledged tasks within its visibility timeout; a job waiting in a backlog is not lost).
+CADENZA_JOB_LOST_AFTER_SECONDS = env.int(
+    "CADENZA_JOB_LOST_AFTER_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 300
+)
 # Sampling options passed to the composer (temperature, top_p, guidance, n_candidates …); every
 # value used is recorded in the track's provenance, so a track regenerates whatever this says.
 CADENZA_COMPOSE_OPTIONS = env.json("CADENZA_COMPOSE_OPTIONS", default={})
@@ -290,12 +314,25 @@ CADENZA_RECS_DIGEST_DEBOUNCE_S = env.float(
     "CADENZA_RECS_DIGEST_DEBOUNCE_S", default=5.0 if CELERY_TASK_ALWAYS_EAGER else 0.0
 )
 CADENZA_RECS_TASTE_VERSIONS_KEPT = env.int("CADENZA_RECS_TASTE_VERSIONS_KEPT", default=100)
+# The population prior (recomputed by beat every six hours, config/celery.py) is the mean and
+# covariance of the tastes of listeners with at least _MIN_EVENTS learned events, once there are
+# at least _MIN_LISTENERS of them (an aggregate of fewer would say too much about each).
+CADENZA_RECS_POPULATION_MIN_LISTENERS = env.int("CADENZA_RECS_POPULATION_MIN_LISTENERS", default=20)
+CADENZA_RECS_POPULATION_MIN_EVENTS = env.int("CADENZA_RECS_POPULATION_MIN_EVENTS", default=20)
+CADENZA_RECS_POPULATION_KEPT = env.int("CADENZA_RECS_POPULATION_KEPT", default=10)
 
+# Every handler redacts credentials (JWTs, Bearer values, signed object tokens, presigned URL
+# signatures): config/logfilters.py. runserver's request lines (django.server) go through it too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logfilters.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "kombu.connection": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "kombu.connection": {"level": "ERROR"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from accounts.vocabulary import KEY_MODES, LENGTH_RANGE_S, MOODS, STYLES, TEMPO_RANGE
 from config.api.serializers import StrictSerializer
 from generation import objects
+from generation.model.vocab import TIME_SIGNATURES
 from generation.models import GenerationJob, ReportReason, Track, TrackReport
 from generation.services.jobs import progress
 
@@ -19,6 +20,8 @@ class GenerationInput(StrictSerializer):
     tempo = serializers.IntegerField(min_value=TEMPO_RANGE[0], max_value=TEMPO_RANGE[1], required=False)
     key = serializers.IntegerField(min_value=0, max_value=11, required=False, help_text="pitch class, C=0")
     mode = serializers.ChoiceField(choices=KEY_MODES, required=False)
+    metre = serializers.ChoiceField(choices=TIME_SIGNATURES, required=False,
+                                    help_text="time signature, e.g. \"6/8\" (the metres the model knows)")
     length_s = serializers.IntegerField(min_value=LENGTH_RANGE_S[0], max_value=LENGTH_RANGE_S[1], required=False)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 

@@ -1,17 +1,19 @@
 """Arrange a composed piece (melody + harmony) into a full arrangement for a style.
 
-``arrange(piece, style, *, seed, length_s, avoid_instruments)`` reads the composition in beats
-(ticks / resolution, so its own tempo does not matter), extracts a melody (top voice), a counter
-line (the next voice down), and a chord per half bar, then writes a new ``PrettyMIDI``:
+``arrange(piece, style, *, seed, length_s, avoid_instruments, tempo_bpm, key)`` reads the
+composition in beats (ticks / resolution, so its own tempo does not matter), extracts a melody
+(top voice), a counter line (the next voice down, or one written from the harmony), and a chord
+per harmonic step of the metre, then writes a new ``PrettyMIDI``:
 
-* form: intro (harmony only) → passes through the composition, each varied (instrumentation,
-  density, octave, chord figure, drum groove, a lift of a whole tone late in long tracks) → the
-  cadence → an ending on the tonic with a ritardando. A partial last pass takes the composition's
-  final bars so the track always ends on its cadence. No pass repeats the previous one's texture.
-* per style (``styles.py``): GM programs with fallbacks for avoided families, bass figure, chord
-  voicing (voice-led inversions near a register), pads, drum grooves on channel 10, tempo, swing,
-  seeded humanisation of timing and velocity, reverb send (CC91, informative: the mixer owns
-  the reverb).
+* what was asked is what is played: the request's tempo (exactly, until the final ritardando),
+  the composition's metre with its own feel (``metre.py``: 6/8 in two dotted-quarter groups),
+  and an ending on the composition's real final chord, followed by a cadence to the requested
+  tonic when the composition stopped elsewhere;
+* the style is data (``styles.py``, ``grooves.py``): palettes of instruments per role, a drum
+  kit with grooves per metre, chord and bass figures, humanisation; nothing here branches on a
+  style's name;
+* the seed varies what a listener hears within a style: the instrument of each role from its
+  palette, the section plan (intro, A, B, breakdown, outro), groove variants and figures.
 
 Everything random comes from ``numpy.random.default_rng(seed)``: same inputs, same MIDI.
 """
@@ -25,43 +27,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pretty_midi
 
+from generation.audio.grooves import KITS, fill_hits, groove_hits
+from generation.audio.metre import FEELS, Feel, feel
 from generation.audio.styles import BASS, CHORDS, COUNTER, MELODY, PAD, Part, Style, get_style
 from generation.gm import ALL_FAMILIES, DRUMS, program_family
 
 END_MARGIN_S = 0.4  # the last note ends this long before length_s; the release tail fills it
+FINAL_HOLD_S = 1.2  # at least this long for the final chord to ring
 RITARDANDO = 0.18  # the ending's last bar is this much slower
 TRIADS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6)}
 SEVENTHS = {"maj": 11, "min": 10, "dim": 9}
 ROLE_CENTER = {MELODY: 74, COUNTER: 64, CHORDS: 62, PAD: 58, BASS: 40}
-
-# Drum grooves over one 4-beat bar: (beat, GM drum key, velocity). 36 kick, 38 snare,
-# 42 closed hat, 46 open hat, 49 crash, 51 ride, 39 clap, 41/45/48 toms, 47 mid tom, 52 china,
-# 54 tambourine, 69 cabasa, 70 maracas, 56 cowbell.
-DRUM_PATTERNS: dict[str, dict[str, list[tuple[float, int, int]]]] = {
-    "folk": {
-        "main": [(0, 36, 80), (2, 36, 70), (1, 38, 56), (3, 38, 60)]
-        + [(b / 2, 54, 50 + 14 * (b % 2 == 0)) for b in range(8)],
-        "light": [(0, 36, 70), (2, 36, 60)] + [(b, 69, 44) for b in range(4)],
-    },
-    "boom_bap": {
-        "main": [(0, 36, 96), (1.5, 36, 70), (2.5, 36, 84), (1, 38, 90), (3, 38, 92)]
-        + [(b / 2, 42, 58 + 10 * (b % 2 == 0)) for b in range(8)],
-        "light": [(0, 36, 84), (2.5, 36, 70), (3, 39, 70)]
-        + [(b / 2, 42, 46) for b in range(0, 8, 2)],
-    },
-    "four_on_floor": {
-        "main": [(b, 36, 110) for b in range(4)] + [(1, 39, 88), (3, 39, 92)]
-        + [(b + 0.5, 46, 70) for b in range(4)] + [(b / 4, 42, 46) for b in range(16) if b % 2],
-        "light": [(b, 36, 100) for b in range(4)] + [(b + 0.5, 42, 60) for b in range(4)],
-    },
-    "cinematic": {
-        "main": [(0, 36, 100), (0, 49, 70), (1.5, 45, 80), (2, 36, 86), (3, 41, 84),
-                 (3.5, 41, 92)],
-        "light": [(0, 41, 74), (2, 41, 60)],
-    },
-}
-FILL = [(0, 38, 70), (0.5, 38, 60), (1, 45, 80), (1.5, 45, 76), (2, 47, 84), (2.5, 47, 80),
-        (3, 48, 92), (3.25, 48, 84), (3.5, 38, 100), (3.75, 38, 110)]
 
 
 @dataclass
@@ -70,7 +46,7 @@ class Note:
     dur: float
     pitch: int
     vel: int
-    keep_time: bool = False  # skip humanised timing (drums on the grid in electronic)
+    keep_time: bool = False  # skip humanised timing (drums on the grid)
 
 
 @dataclass(frozen=True)
@@ -95,33 +71,35 @@ class Analysis:
     counter: list[Note]
     seg_beats: float
     chords: list[Chord]  # one per segment
-    tonic: Chord
+    tonic: Chord  # the composition's final chord
+    feel: Feel = FEELS["4/4"]
 
 
 @dataclass
 class Section:
-    kind: str  # intro, pass, ending
+    kind: str  # intro, A, B, breakdown, ending
     src_bar: int  # first composition bar it plays
     bars: int
     roles: frozenset[str]
-    drums: str | None  # groove name, or None
-    transpose: int = 0
+    drums: str | None  # groove variant ("main"/"light"), or None
     melody_octave: int = 0
     alt_figure: bool = False
     fill: bool = False
+    groove: int = 0  # which variant of the groove
     tags: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- analysis
 
 
-def _time_signature(piece: pretty_midi.PrettyMIDI) -> float:
+def time_signature(piece: pretty_midi.PrettyMIDI) -> str:
+    """The composition's metre as ``"num/den"`` (4/4 when it has none the arranger knows)."""
     if piece.time_signature_changes:
         ts = piece.time_signature_changes[0]
-        bpb = ts.numerator * 4.0 / ts.denominator
-        if 2.0 <= bpb <= 6.0:
-            return bpb
-    return 4.0
+        signature = f"{ts.numerator}/{ts.denominator}"
+        if signature in FEELS:
+            return signature
+    return "4/4"
 
 
 def _voice(piece: pretty_midi.PrettyMIDI, insts: list[pretty_midi.Instrument]) -> list[Note]:
@@ -151,7 +129,8 @@ def analyse(piece: pretty_midi.PrettyMIDI) -> Analysis:
     insts = [i for i in piece.instruments if not i.is_drum and i.notes]
     if not insts:
         raise ValueError("the composition has no pitched notes to arrange")
-    bpb = _time_signature(piece)
+    fl = feel(time_signature(piece))
+    bpb = fl.bar
     res = piece.resolution
     notes = [
         (piece.time_to_tick(n.start) / res, piece.time_to_tick(n.end) / res, n.pitch)
@@ -172,9 +151,8 @@ def analyse(piece: pretty_midi.PrettyMIDI) -> Analysis:
     else:
         melody = _voice(piece, by_height)
         counter = []
-    seg = bpb / 2 if bpb == 4.0 else bpb
-    chords = _chords(notes, bars * bpb, seg)
-    return Analysis(bpb, bars, melody, counter, seg, chords, chords[-1])
+    chords = _chords(notes, bars * bpb, fl.chord_step)
+    return Analysis(bpb, bars, melody, counter, fl.chord_step, chords, chords[-1], fl)
 
 
 def _chords(notes: list[tuple[float, float, int]], total: float, seg: float) -> list[Chord]:
@@ -214,74 +192,85 @@ def _chords(notes: list[tuple[float, float, int]], total: float, seg: float) -> 
 # ---------------------------------------------------------------- instrumentation
 
 
-def choose_parts(style: Style, avoid: Collection[str]) -> list[tuple[Part, int]]:
-    """(part, program) for each part the style keeps once ``avoid`` families are excluded."""
+def choose_parts(style: Style, avoid: Collection[str], rng: np.random.Generator | None = None
+                 ) -> list[tuple[Part, int]]:  # fmt: skip
+    """(part, program) for each part the style keeps once ``avoid`` families are excluded; with
+    ``rng``, each part's program is drawn from the allowed ones of its palette (one draw for all
+    parts in a one-instrument style), else the first allowed one."""
     avoid = set(avoid)
     unknown = avoid - set(ALL_FAMILIES)
     if unknown:
         raise ValueError(f"unknown instrument families to avoid: {', '.join(sorted(unknown))}")
+    shared = int(rng.integers(0, 1 << 30)) if rng is not None else 0
     chosen: list[tuple[Part, int]] = []
     for part in style.parts:
-        program = next((p for p in part.programs if program_family(p) not in avoid), None)
-        if program is not None:
-            chosen.append((part, program))
-        elif not part.optional:
+        allowed = [p for p in part.programs if program_family(p) not in avoid]
+        if not allowed:
+            if part.optional:
+                continue
             raise ValueError(
                 f"style {style.slug!r} cannot be arranged while avoiding "
                 f"{', '.join(sorted(avoid))}: its {part.role} part needs one of "
                 f"{', '.join(part.families)}"
             )
+        palette = [p for p in part.programs[:part.palette] if p in allowed] or allowed[:1]
+        pick = shared if style.one_instrument else (int(rng.integers(0, 1 << 30)) if rng is not None else 0)
+        chosen.append((part, palette[pick % len(palette)] if rng is not None else palette[0]))
     return chosen
 
 
 # ---------------------------------------------------------------- form
 
+# What each kind of section plays: (roles it may use, drum variant, melody octave, alt figures)
+SECTION_KINDS: dict[str, tuple[frozenset[str], str | None, int, bool]] = {
+    "intro": (frozenset({CHORDS, PAD, BASS}), None, 0, False),
+    "A": (frozenset({MELODY, COUNTER, BASS, CHORDS, PAD}), "light", 0, False),
+    "A2": (frozenset({MELODY, COUNTER, BASS, CHORDS, PAD}), "main", 0, False),
+    "B": (frozenset({MELODY, COUNTER, BASS, CHORDS, PAD}), "main", 0, True),
+    "breakdown": (frozenset({MELODY, COUNTER, PAD, CHORDS}), None, 1, False),
+    "lift": (frozenset({MELODY, COUNTER, BASS, CHORDS, PAD}), "main", 1, True),
+}
+# Section plans (the seed picks one): the order of full passes through the composition after
+# the intro; a plan repeats (skipping its first entry) until the track is full.
+PLANS: tuple[tuple[str, ...], ...] = (
+    ("A", "B", "breakdown", "A2", "lift"),
+    ("A", "A2", "B", "breakdown", "lift"),
+    ("A", "B", "A2", "breakdown", "B"),
+    ("A2", "breakdown", "B", "lift", "A"),
+)
+
 
 def plan_form(analysis: Analysis, total_bars: int, style: Style, rng: np.random.Generator,
               roles: set[str]) -> list[Section]:  # fmt: skip
-    """Intro, varied passes through the composition, final cadence, ending."""
+    """Intro, passes through the composition in the order of a seeded plan, ending."""
     b = analysis.bars
     intro = 0 if total_bars < 8 else (2 if total_bars < 24 else 4)
     ending = 1 if total_bars < 8 else 2
     body = max(1, total_bars - intro - ending)
-    drums = "main" if style.has_drums else None
-    light = "light" if style.has_drums else None
-    full = frozenset(roles)
-    core = frozenset(r for r in roles if r in (MELODY, BASS, CHORDS, PAD))
-    thin = frozenset(r for r in roles if r in (MELODY, PAD, CHORDS)) or core
-    # (roles, drums, octave, alt_figure, transpose)
-    variations = [
-        (core, light, 0, False, 0),
-        (full, drums, 0, True, 0),
-        (thin, None, 1, False, 0),
-        (full, drums, 0, False, 0),
-        (full, drums, 1, True, 2),
-        (core, light, 0, True, 2),
-    ]
+    plan = PLANS[int(rng.integers(0, len(PLANS)))]
     sections: list[Section] = []
     if intro:
-        intro_roles = frozenset(r for r in roles if r in (CHORDS, PAD, BASS)) or core
-        sections.append(Section("intro", 0, intro, intro_roles, None, tags=["intro"]))
+        sections.append(_section("intro", 0, intro, roles, style, 0))
     remaining, k = body, 0
     passes = max(1, math.ceil(body / b))
     while remaining > 0:
         bars = min(b, remaining)
-        src = b - bars  # a partial pass plays the composition's ending
-        if k == 0 and passes > 1 and bars < b:
-            src = 0
-        v = variations[k % len(variations)] if k < len(variations) else variations[
-            1 + int(rng.integers(0, len(variations) - 1))
-        ]
-        r, d, octv, alt, tr = v
-        if passes < 3:
-            tr = 0  # a lift only pays off in a long form
-        sections.append(Section("pass", src, bars, r, d, tr, octv, alt, fill=style.has_drums,
-                                tags=[f"pass{k + 1}"]))  # fmt: skip
+        src = 0 if (k == 0 and passes > 1 and bars < b) else b - bars  # a partial pass ends the piece
+        kind = plan[k] if k < len(plan) else plan[1 + (k - 1) % (len(plan) - 1)]
+        sec = _section(kind, src, bars, roles, style, k)
+        sec.alt_figure ^= k >= len(plan) and (k // len(plan)) % 2 == 1  # later rounds vary figures
+        sections.append(sec)
         remaining -= bars
         k += 1
-    last = sections[-1]
-    sections.append(Section("ending", 0, ending, full, None, last.transpose, tags=["ending"]))
+    sections.append(Section("ending", 0, ending, frozenset(roles), None, tags=["ending"]))
     return sections
+
+
+def _section(kind: str, src: int, bars: int, roles: set[str], style: Style, k: int) -> Section:
+    allowed, drums, octave, alt = SECTION_KINDS[kind]
+    use = frozenset(r for r in roles if r in allowed) or frozenset(roles)
+    return Section(kind, src, bars, use, drums if style.has_drums else None, octave, alt,
+                   fill=style.has_drums and drums is not None, groove=k, tags=[f"{kind}{k + 1}"])
 
 
 # ---------------------------------------------------------------- part writers
@@ -326,13 +315,16 @@ def _voicing(chord: Chord, center: int, prev: list[int] | None, seventh: bool, s
     return min(candidates, key=cost)
 
 
-def _chords_for(analysis: Analysis, bar0: int, bars: int) -> list[tuple[float, float, Chord]]:
-    """(start beat within the section, length, chord) merging repeated chords."""
+Span = tuple[float, float, Chord]  # (start beat within the section, length, chord)
+
+
+def _chords_for(analysis: Analysis, bar0: int, bars: int) -> list[Span]:
+    """(start beat within the section, length, chord) merging repeated chords within a bar."""
     per_bar = analysis.beats_per_bar / analysis.seg_beats
     first = int(round(bar0 * per_bar))
     count = int(round(bars * per_bar))
     segs = analysis.chords[first:first + count] or [analysis.tonic]
-    out: list[tuple[float, float, Chord]] = []
+    out: list[Span] = []
     for i, c in enumerate(segs):
         start = i * analysis.seg_beats
         if out and out[-1][2] == c and (start % analysis.beats_per_bar) > 1e-6:
@@ -342,34 +334,54 @@ def _chords_for(analysis: Analysis, bar0: int, bars: int) -> list[tuple[float, f
     return out
 
 
-def write_bass(chords, pattern: str, bpb: float, center: int, vel: int, alt: bool) -> list[Note]:
+def _bass_root(chord: Chord, center: int) -> int:
+    return center - 6 + ((chord.root - (center - 6)) % 12)
+
+
+def write_bass(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int, alt: bool) -> list[Note]:
+    """Bass figures on the metre's pulses: held roots, root–fifth on the pulses, eighths, drone."""
     notes: list[Note] = []
     for start, length, chord in chords:
-        root = center - 6 + ((chord.root - (center - 6)) % 12)
+        root = _bass_root(chord, center)
         fifth = root + 7 if root + 7 <= center + 9 else root - 5
+        pulses = fl.pulses_in(start, length)
         if pattern == "drone":
             notes.append(Note(start, length, root, vel))
         elif pattern == "eighths":
-            for k in range(int(length * 2)):
+            for k in range(int(round(length / fl.sub))):
+                on_pulse = any(abs(k * fl.sub - p) < 1e-6 for p in pulses)
                 p = root + (12 if alt and k % 4 == 3 else 0)
-                notes.append(Note(start + k / 2, 0.42, p, vel - (0 if k % 2 == 0 else 14)))
+                notes.append(Note(start + k * fl.sub, fl.sub * 0.84, p, vel - (0 if on_pulse else 14)))
         elif pattern == "root_fifth":
-            notes.append(Note(start, min(length, 1.0) * 0.9, root, vel))
-            if length >= 2:
-                notes.append(Note(start + length / 2, min(1.0, length / 2) * 0.9, fifth, vel - 8))
-            if alt and length >= 2:
-                notes.append(Note(start + length - 0.5, 0.4, root + 2, vel - 18))  # passing tone
-        else:  # root: held, rearticulated on alt passes
-            if alt and length >= 2:
-                notes += [Note(start, length / 2 * 0.95, root, vel),
-                          Note(start + length / 2, length / 2 * 0.95, fifth, vel - 6)]  # fmt: skip
+            for j, p in enumerate(pulses):
+                nxt = pulses[j + 1] if j + 1 < len(pulses) else length
+                pitch = root if j % 2 == 0 else fifth
+                notes.append(Note(start + p, (nxt - p) * 0.9, pitch, vel - (0 if j == 0 else 8)))
+            if alt and len(pulses) > 1:
+                notes.append(Note(start + length - fl.sub, fl.sub * 0.8, root + 12, vel - 18))
+        else:  # root: held, rearticulated on the middle pulse in alt passes
+            half = pulses[len(pulses) // 2] if len(pulses) > 1 else length
+            if alt and half < length:
+                notes += [Note(start, half * 0.95, root, vel),
+                          Note(start + half, (length - half) * 0.95, fifth, vel - 6)]  # fmt: skip
             else:
                 notes.append(Note(start, length * 0.97, root, vel))
     return notes
 
 
-def write_chords(chords, pattern: str, bpb: float, center: int, vel: int, alt: bool,
+def _strum_hits(fl: Feel, start: float, length: float, alt: bool) -> list[tuple[float, bool]]:
+    """(position, upstroke?) strums: downstrokes on the pulses, alt passes add the pulse's
+    last subdivision as an upstroke (the "and" in 4/4, the third eighth in 6/8)."""
+    hits = [(p, False) for p in fl.pulses_in(start, length)]
+    if alt:
+        hits += [(p + fl.pulse - fl.sub, True) for p, _ in list(hits) if p + fl.pulse - fl.sub < length]
+    return sorted(hits)
+
+
+def write_chords(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int, alt: bool,
                  seventh: bool) -> list[Note]:  # fmt: skip
+    """Chord figures on the metre: sustained, arpeggiated in subdivisions grouped by pulse,
+    strummed on the pulses, off-beat stabs, or blocks."""
     notes: list[Note] = []
     prev: list[int] | None = None
     for start, length, chord in chords:
@@ -378,46 +390,69 @@ def write_chords(chords, pattern: str, bpb: float, center: int, vel: int, alt: b
         if pattern == "sustain":
             notes += [Note(start, length * 0.995, p, vel) for p in v]
         elif pattern == "arpeggio":
-            seq = v + [v[1] + 12, v[2] if len(v) > 2 else v[0] + 12]
-            if alt:
-                seq = [v[0], v[2] if len(v) > 2 else v[1], v[1] + 12, v[-1]]
-            step = 0.5
-            for k in range(int(length / step)):
-                p = seq[k % len(seq)]
-                notes.append(Note(start + k * step, step * 1.6, p, vel - (0 if k % 2 else -6)))
+            per_pulse = int(round(fl.pulse / fl.sub))
+            up = v + [v[1] + 12, v[2] + 12 if len(v) > 2 else v[0] + 24]
+            for k in range(int(round(length / fl.sub))):
+                i = k % per_pulse if not alt else (k * 2) % len(up)
+                if per_pulse == 3 and not alt:
+                    i = (0, 2, 1)[i] + (k // per_pulse) % 2  # low, high, middle per dotted pulse
+                notes.append(Note(start + k * fl.sub, fl.sub * 1.6, up[i % len(up)],
+                                  vel + (6 if k % per_pulse == 0 else 0)))  # fmt: skip
         elif pattern == "strum":
-            hits = [0.0, 1.0, 1.5, 2.5, 3.0] if alt else [0.0, 1.0, 2.0, 3.0]
-            for h in hits:
-                if h >= length:
-                    continue
-                up = (h % 1) > 0
-                order = v[::-1] if up else v
+            for h, upstroke in _strum_hits(fl, start, length, alt):
+                order = v[::-1] if upstroke else v
                 for j, p in enumerate(order):
-                    notes.append(Note(start + h + j * 0.02, 0.45 if up else 0.9, p,
-                                      vel - (12 if up else 0) - j * 2))  # fmt: skip
+                    notes.append(Note(start + h + j * 0.02, fl.sub * (0.9 if upstroke else 1.8), p,
+                                      vel - (12 if upstroke else 0) - j * 2))  # fmt: skip
         elif pattern == "offbeat":
-            for k in range(int(length)):
-                for p in v:
-                    notes.append(Note(start + k + 0.5, 0.3 if not alt else 0.45, p, vel))
-        else:  # block
-            hits = [0.0] if length < 2 or not alt else [0.0, length / 2 + 0.5]
-            for h in hits:
-                notes += [Note(start + h, (length - h) * 0.92, p, vel) for p in v]
+            for p0 in fl.pulses_in(start, length):
+                for k in range(1, int(round(fl.pulse / fl.sub))):
+                    for p in v:
+                        notes.append(Note(start + p0 + k * fl.sub, fl.sub * (0.9 if alt else 0.6), p, vel))
+        else:  # block, and an answer on the middle pulse in alt passes
+            pulses = fl.pulses_in(start, length)
+            hits = [0.0] + ([pulses[len(pulses) // 2]] if alt and len(pulses) > 1 else [])
+            for i, h in enumerate(hits):
+                end = hits[i + 1] if i + 1 < len(hits) else length
+                notes += [Note(start + h, (end - h) * 0.92, p, vel) for p in v]
     return notes
 
 
-def write_drums(groove: str, variant: str, bars: int, bpb: float, fill: bool) -> list[Note]:
-    pattern = DRUM_PATTERNS[groove][variant]
+def write_counter(chords: list[Span], fl: Feel, center: int, vel: int, sustain: bool,
+                  melody: list[Note]) -> list[Note]:  # fmt: skip
+    """A counter line written from the harmony when the composition has no second voice: one
+    chord tone per pulse (held legato when sustained), moving to the nearest chord tone that is not
+    the melody's pitch class and moving against it."""
     notes: list[Note] = []
-    for bar in range(bars):
-        base = bar * bpb
-        use = FILL if fill and bar == bars - 1 and variant == "main" else pattern
-        for beat, key, vel in use:
-            b = beat if bpb == 4 else beat * bpb / 4
-            if b < bpb - 1e-6:
-                notes.append(Note(base + b, 0.12, key, vel))
-        if bar == 0 and variant == "main" and groove != "cinematic":
-            notes.append(Note(base, 0.5, 49, 84))
+    prev = center
+    for start, length, chord in chords:
+        pcs = chord.pcs()
+        onsets = fl.pulses_in(start, length) or [0.0]
+        for j, p0 in enumerate(onsets):
+            end = onsets[j + 1] if j + 1 < len(onsets) else length
+            at = start + p0
+            above = [n.pitch for n in melody if n.start <= at + 1e-6 < n.start + n.dur]
+            options = [p for p in range(center - 8, center + 9) if p % 12 in pcs
+                       and not (above and p % 12 == above[-1] % 12)]  # fmt: skip
+            options = options or [p for p in range(center - 8, center + 9) if p % 12 in pcs]
+            pitch = min(options, key=lambda p: (abs(p - prev) == 0, abs(p - prev), abs(p - center)))
+            notes.append(Note(at, (end - p0) * (0.98 if sustain else 0.9), pitch, vel))
+            prev = pitch
+    return notes
+
+
+def write_drums(kit: str, sec: Section, fl: Feel) -> list[Note]:
+    """The kit's groove for the metre, bar by bar, a fill in the section's last bar, a crash
+    on its first."""
+    k = KITS[kit]
+    notes: list[Note] = []
+    for bar in range(sec.bars):
+        base = bar * fl.bar
+        last = sec.fill and bar == sec.bars - 1 and sec.drums == "main" and sec.bars > 1
+        hits = fill_hits(k, fl) if last else groove_hits(k, fl, sec.drums or "light", sec.groove)
+        notes += [Note(base + pos, 0.12, key, vel) for pos, key, vel in hits]
+        if bar == 0 and sec.drums == "main" and k.crash is not None:
+            notes.append(Note(base, 0.5, k.crash, 84))
     return notes
 
 
@@ -434,6 +469,46 @@ def write_melody(line: list[Note], center: int, octave: int, vel: int) -> list[N
     return out
 
 
+# ---------------------------------------------------------------- ending
+
+
+def tonic_chord(key: tuple[int, str]) -> Chord:
+    tonic, mode = key
+    return Chord(tonic % 12, "min" if mode == "minor" else "maj")
+
+
+def ending_chords(an: Analysis, key: tuple[int, str] | None, length: float) -> list[Span]:
+    """The composition's real final chord; when it is not the requested tonic triad, a cadence
+    follows: the dominant, then the tonic (held)."""
+    final = an.tonic
+    if key is None or final == tonic_chord(key):
+        return [(0.0, length, final)]
+    home = tonic_chord(key)
+    dominant = Chord((home.root + 7) % 12, "maj")
+    bar = an.beats_per_bar
+    if length >= 2 * bar:
+        return [(0.0, bar / 2, final), (bar / 2, bar / 2, dominant), (bar, length - bar, home)]
+    third = length / 3
+    return [(0.0, third, final), (third, third, dominant), (2 * third, length - 2 * third, home)]
+
+
+def ending_melody(an: Analysis, spans: list[Span]) -> list[Note]:
+    """The melody's last note over the final chord (a chord tone, else the root), then the
+    leading tone and the tonic when a cadence follows."""
+    last = an.melody[-1].pitch if an.melody else 60 + spans[-1][2].root
+    out = []
+    for i, (start, length, chord) in enumerate(spans):
+        if i == 0:
+            pitch = last if last % 12 in chord.pcs() else last + ((chord.root - last) % 12)
+        elif i < len(spans) - 1:
+            pitch = last + ((chord.pcs()[1] - last + 6) % 12) - 6  # the dominant's third: leading tone
+        else:
+            pitch = last + ((chord.root - last + 6) % 12) - 6
+        out.append(Note(start, length * 0.98, pitch, 80))
+        last = pitch
+    return out
+
+
 # ---------------------------------------------------------------- assembly
 
 
@@ -444,20 +519,31 @@ class _Track:
     notes: list[Note] = field(default_factory=list)
 
 
-def _tempo_map(total_beats: float, ending_beats: float, music_s: float
-               ) -> tuple[Callable[[float], float], float]:  # fmt: skip
-    """beat → seconds with a ritardando over the ending, scaled to last ``music_s`` seconds."""
+def _tempo_map(total_beats: float, ending_beats: float, bpm: float) -> Callable[[float], float]:
+    """beat → seconds at ``bpm``, with a ritardando over the ending."""
     rit_start = max(0.0, total_beats - ending_beats)
+    period = 60.0 / bpm
 
-    def raw(beat: float) -> float:
+    def seconds(beat: float) -> float:
         if beat <= rit_start or ending_beats <= 0:
-            return beat
+            return beat * period
         x = min(beat - rit_start, ending_beats)
         # tempo falls linearly to 1/(1+RITARDANDO): integrate the beat period
-        return rit_start + x + RITARDANDO * x * x / (2 * ending_beats)
+        return (rit_start + x + RITARDANDO * x * x / (2 * ending_beats)) * period
 
-    scale = music_s / raw(total_beats)
-    return (lambda b: raw(b) * scale), 60.0 / scale
+    return seconds
+
+
+def _fit_bars(music_s: float, bpm: float, bpb: float) -> int:
+    """Bars that fit ``music_s`` at ``bpm`` with the ritardando and a final hold."""
+    bar_s = bpb * 60.0 / bpm
+    ending_s = 2 * bar_s * (1 + RITARDANDO / 2)
+    return max(2, int((music_s - FINAL_HOLD_S - ending_s) / bar_s) + 2)
+
+
+def _piece_tempo(piece: pretty_midi.PrettyMIDI) -> float:
+    tempi = piece.get_tempo_changes()[1]
+    return float(tempi[0]) if len(tempi) else 120.0
 
 
 def arrange(
@@ -467,8 +553,12 @@ def arrange(
     seed: int,
     length_s: float,
     avoid_instruments: Collection[str] = (),
+    tempo_bpm: float | None = None,
+    key: tuple[int, str] | None = None,
 ) -> pretty_midi.PrettyMIDI:
-    """A full arrangement of ``piece`` in ``style`` lasting about ``length_s`` seconds.
+    """A full arrangement of ``piece`` in ``style`` lasting about ``length_s`` seconds, played at
+    ``tempo_bpm`` (quarter notes per minute; default: the composition's own tempo) and ending in
+    ``key`` = (tonic pitch class, "major"/"minor") (default: on the composition's final chord).
 
     ``avoid_instruments`` are GM family names (``generation.gm``); they never appear.
     Raises ValueError if the style cannot be arranged without them, or on bad arguments.
@@ -476,99 +566,80 @@ def arrange(
     st = get_style(style)
     if not 5.0 <= length_s <= 1800.0:
         raise ValueError(f"length_s must be between 5 and 1800 seconds, got {length_s}")
-    parts = choose_parts(st, avoid_instruments)
-    use_drums = st.has_drums and DRUMS not in set(avoid_instruments)
+    bpm = float(tempo_bpm) if tempo_bpm is not None else _piece_tempo(piece)
+    if not 20.0 <= bpm <= 300.0:
+        raise ValueError(f"tempo_bpm must be between 20 and 300, got {bpm}")
     rng = np.random.default_rng(seed)
+    parts = choose_parts(st, avoid_instruments, rng)
+    use_drums = st.has_drums and DRUMS not in set(avoid_instruments)
     an = analyse(piece)
-    bpb = an.beats_per_bar
-
     music_s = length_s - END_MARGIN_S
-    bpm0 = float(rng.uniform(*st.tempo_bpm))
-    total_bars = max(3, int(round(music_s * bpm0 / 60.0 / bpb)))
-    roles = {p.role for p, _ in parts}
-    sections = plan_form(an, total_bars, st, rng, roles)
-    if not use_drums:
-        for s in sections:
-            s.drums = None
-    seventh = st.slug in ("lo-fi", "ambient")
-
+    total_bars = _fit_bars(music_s, bpm, an.beats_per_bar)
+    sections = plan_form(an, total_bars, st, rng, {p.role for p, _ in parts})
     tracks = [_Track(p, prog) for p, prog in parts]
     drum_track = _Track(None, 0) if use_drums else None
     beat = 0.0
     for sec in sections:
-        length = sec.bars * bpb
-        chords = _chords_for(an, sec.src_bar, sec.bars)
-        if sec.kind == "ending":
-            chords = [(0.0, length, an.tonic)]
-        if sec.transpose:
-            chords = [(s, ln, Chord((c.root + sec.transpose) % 12, c.quality))
-                      for s, ln, c in chords]  # fmt: skip
-        s0, s1 = sec.src_bar * bpb, (sec.src_bar + sec.bars) * bpb
-        for tr in tracks:
-            part = tr.part
-            assert part is not None
-            if part.role not in sec.roles:
-                continue
-            center = ROLE_CENTER[part.role] + 12 * part.octave
-            if part.role == MELODY:
-                if sec.kind == "ending":
-                    line = [Note(0.0, length * 0.98, 60 + an.tonic.root, 80)]
-                elif sec.kind == "intro":
-                    line = []
-                else:
-                    line = _slice(an.melody, s0, s1)
-                new = write_melody(line, center, sec.melody_octave, part.velocity)
-            elif part.role == COUNTER:
-                line = _slice(an.counter, s0, s1) if sec.kind == "pass" else []
-                if not line:
-                    new = write_chords(chords, "sustain", bpb, center, part.velocity, False,
-                                       False)[::3]  # fmt: skip
-                else:
-                    new = write_melody(line, center, 0, part.velocity)
-                if part.pattern == "sustain" and line:
-                    new = _legato(new)
-            elif part.role == BASS:
-                new = write_bass(chords, part.pattern or "root", bpb, center, part.velocity,
-                                 sec.alt_figure)  # fmt: skip
-                if sec.kind == "ending":
-                    new = new[:1]
-                    new[0].dur = length * 0.98
-            else:
-                pattern = part.pattern or ("sustain" if part.role == PAD else "block")
-                if sec.kind == "ending":
-                    pattern = "sustain"
-                new = write_chords(chords, pattern, bpb, center, part.velocity, sec.alt_figure,
-                                   seventh)  # fmt: skip
-                if sec.kind == "ending":
-                    for n in new:
-                        n.dur = length * 0.98
-            for n in new:
-                if sec.transpose and part.role in (MELODY, COUNTER):
-                    n.pitch += sec.transpose
-                n.start += beat
-            tr.notes.extend(new)
-        if drum_track is not None and sec.drums:
-            drums = write_drums(st.drum_pattern, sec.drums, sec.bars, bpb, sec.fill)
-            for n in drums:
-                n.start += beat
-                n.keep_time = st.slug == "electronic"
-            drum_track.notes.extend(drums)
-        if drum_track is not None and sec.kind == "ending" and st.has_drums:
-            drum_track.notes.append(Note(beat, 2.0, 49 if st.slug != "cinematic" else 52, 90))
-            drum_track.notes.append(Note(beat, 0.5, 36, 100))
-        beat += length
+        _write_section(an, st, sec, tracks, drum_track, beat, key)
+        beat += sec.bars * an.beats_per_bar
+    to_s = _tempo_map(beat, sections[-1].bars * an.beats_per_bar, bpm)
+    scale = min(1.0, (music_s - 0.3) / to_s(beat))  # only a track too short for two bars plays faster
+    return _to_midi(an, st, tracks + ([drum_track] if drum_track else []), lambda b: to_s(b) * scale,
+                    bpm / scale, music_s, rng)  # fmt: skip
 
-    ending_beats = sections[-1].bars * bpb
-    to_s, bpm = _tempo_map(beat, ending_beats, music_s)
+
+def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
+                   drum_track: _Track | None, beat: float, key: tuple[int, str] | None) -> None:  # fmt: skip
+    length = sec.bars * an.beats_per_bar
+    fl = an.feel
+    chords = ending_chords(an, key, length) if sec.kind == "ending" else _chords_for(an, sec.src_bar, sec.bars)
+    s0, s1 = sec.src_bar * an.beats_per_bar, (sec.src_bar + sec.bars) * an.beats_per_bar
+    melody_line: list[Note] = []
+    for tr in tracks:
+        part = tr.part
+        assert part is not None
+        if part.role not in sec.roles:
+            continue
+        center = ROLE_CENTER[part.role] + 12 * part.octave
+        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line)
+        if part.role == MELODY:
+            melody_line = new
+        tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
+    if drum_track is not None and sec.drums:
+        drum_track.notes += [Note(n.start + beat, n.dur, n.pitch, n.vel, st.drums_on_grid)
+                             for n in write_drums(st.drum_pattern, sec, fl)]  # fmt: skip
+    if drum_track is not None and sec.kind == "ending":
+        drum_track.notes += [Note(beat + chords[-1][0], dur, k, v) for k, v, dur in KITS[st.drum_pattern].final]
+
+
+def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
+                length: float, s0: float, s1: float, melody: list[Note]) -> list[Note]:  # fmt: skip
+    fl = an.feel
+    ending = sec.kind == "ending"
+    if part.role == MELODY:
+        line = ending_melody(an, chords) if ending else ([] if sec.kind == "intro" else _slice(an.melody, s0, s1))
+        return write_melody(line, center, sec.melody_octave, part.velocity)
+    if part.role == COUNTER:
+        line = _slice(an.counter, s0, s1) if not ending else []
+        if line:
+            new = write_melody(line, center, 0, part.velocity)
+            return _legato(new) if part.pattern == "sustain" else new
+        return write_counter(chords, fl, center, part.velocity, part.pattern == "sustain" or ending, melody)
+    if part.role == BASS:
+        if ending:
+            return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
+        return write_bass(chords, part.pattern or "root", fl, center, part.velocity, sec.alt_figure)
+    pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
+    return write_chords(chords, pattern, fl, center, part.velocity, sec.alt_figure, st.sevenths)
+
+
+def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[float], float], bpm: float,
+             music_s: float, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:  # fmt: skip
     out = pretty_midi.PrettyMIDI(initial_tempo=bpm)
-    if piece.time_signature_changes:
-        ts = piece.time_signature_changes[0]
-        out.time_signature_changes.append(pretty_midi.TimeSignature(ts.numerator,
-                                                                    ts.denominator, 0.0))
-    else:
-        out.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
-    all_tracks = tracks + ([drum_track] if drum_track is not None else [])
-    for tr in all_tracks:
+    num, den = (int(x) for x in an.feel.signature.split("/"))
+    out.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
+    last_beat = max((n.start for tr in tracks for n in tr.notes), default=0.0)
+    for tr in tracks:
         if not tr.notes:
             continue
         is_drum = tr.part is None
@@ -576,10 +647,11 @@ def arrange(
         inst = pretty_midi.Instrument(program=tr.program, is_drum=is_drum, name=name)
         send = st.reverb * (1.0 if is_drum else tr.part.reverb_send)
         inst.control_changes.append(pretty_midi.ControlChange(91, int(min(127, send * 127)), 0.0))
-        _humanise(tr.notes, st, rng, bpb)
+        _humanise(tr.notes, st, rng, an.feel, accents=not is_drum)
         for n in tr.notes:
-            start, end = to_s(n.start), to_s(n.start + n.dur)
-            start = max(0.0, start)
+            start = max(0.0, to_s(n.start))
+            # the final chord rings to the end of the music
+            end = music_s if n.start >= last_beat - an.beats_per_bar * 2 and n.start + n.dur >= last_beat else to_s(n.start + n.dur)
             end = min(music_s, max(end, start + 0.03))
             if end - start < 0.02:
                 continue
@@ -599,19 +671,21 @@ def _program_label(program: int) -> str:
     return pretty_midi.program_to_instrument_name(program).lower()
 
 
-def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, bpb: float) -> None:
-    """Swing off-beat eighths, jitter onsets (ms, converted at ~100 bpm) and velocities."""
+def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, fl: Feel, *, accents: bool) -> None:
+    """Metrical accents, swing on off-beat eighths (simple metres only: compound eighths are
+    already in threes), jittered onsets (ms, converted at ~100 bpm) and velocities."""
     if not notes:
         return
     starts = np.array([n.start for n in notes])
-    frac = starts % 1.0
-    offbeat = np.abs(frac - 0.5) < 0.02
+    offbeat = np.abs(starts % 1.0 - 0.5) < 0.02
     jitter_beats = rng.normal(0.0, st.humanise_ms / 600.0, len(notes)).clip(-0.06, 0.06)
     vel_jitter = rng.normal(0.0, st.humanise_velocity, len(notes))
+    swing = st.swing if not fl.compound else 0.0
     for i, n in enumerate(notes):
-        if st.swing and offbeat[i]:
-            n.start += st.swing * 0.5
-            n.dur = max(0.05, n.dur - st.swing * 0.5)
+        accent = fl.accent(n.start) if accents else 0
+        if swing and offbeat[i]:
+            n.start += swing * 0.5
+            n.dur = max(0.05, n.dur - swing * 0.5)
         if not n.keep_time:
             n.start = max(0.0, n.start + float(jitter_beats[i]))
-        n.vel = int(np.clip(round(n.vel + vel_jitter[i]), 20, 127))
+        n.vel = int(np.clip(round(n.vel + accent + vel_jitter[i]), 20, 127))

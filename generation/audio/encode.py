@@ -31,8 +31,9 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,7 @@ class Rendition:
     duration_s: float
     sample_rate: int
     encoder: dict
+    decoded: dict = field(default_factory=dict)  # loudness and true peak of the file decoded
 
     def as_dict(self) -> dict:
         """Everything but the bytes (for provenance)."""
@@ -213,3 +215,67 @@ def decode(data: bytes, extension: str) -> tuple[np.ndarray, int]:
         )
     pcm = np.frombuffer(proc.stdout, dtype=np.float32).reshape(-1, channels).T
     return pcm, rate
+
+
+# ---------------------------------------------------------------- every rendition gated
+
+TARGET_LUFS, LUFS_TOLERANCE, CEILING_DBTP = -14.0, 0.5, -1.0
+REMASTER_MARGIN_DB = 0.3  # below the overshoot, so the next encode lands under the ceiling
+MAX_REMASTERS = 3
+
+
+def measure_encoded(data: bytes, extension: str) -> dict:
+    """Integrated loudness (LUFS) and 4x true peak (dBTP) of an encoded file, decoded."""
+    from generation.audio import loudness
+
+    if extension == "flac":
+        import io
+
+        import soundfile as sf
+
+        pcm, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        pcm = np.ascontiguousarray(pcm.T)
+    else:
+        pcm, rate = decode(data, extension)
+    return {"lufs": round(float(loudness.integrated_loudness(pcm, rate)), 3),
+            "true_peak_dbtp": round(float(loudness.true_peak_dbtp(pcm)), 3)}
+
+
+def within_gates(m: dict) -> bool:
+    return abs(m["lufs"] - TARGET_LUFS) <= LUFS_TOLERANCE and m["true_peak_dbtp"] <= CEILING_DBTP
+
+
+def encode_checked(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    tags: TrackTags,
+    remaster: Callable[[float, float], tuple[np.ndarray, tuple[float, float]]],
+    specs: tuple[RenditionSpec, ...] = RENDITIONS,
+    workers: int = 2,
+    measured: tuple[float, float] | None = None,
+) -> list[Rendition]:
+    """``encode``, then decode every rendition and measure it; a rendition whose decoded
+    loudness or true peak misses the gates (lossy encoders add up to ~1 dB of true peak, and a
+    low bitrate's low-pass takes loudness away) is encoded again from
+    ``remaster(ceiling_dbtp, target_lufs)``: the mix mastered with the ceiling lowered by the
+    overshoot and the target moved by the loudness the encoder lost, up to ``MAX_REMASTERS``
+    times. Each rendition's ``decoded`` records what was measured and the master it came from;
+    the gates read it."""
+    out = []
+    for r in encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured):
+        ceiling, target, m, rounds = CEILING_DBTP, TARGET_LUFS, measure_encoded(r.data, r.extension), 0
+        spec = next(s for s in specs if s.name == r.name)
+        while not within_gates(m) and rounds < MAX_REMASTERS:
+            if m["true_peak_dbtp"] > CEILING_DBTP:
+                # a limiter's ceiling moves the encoded peak by less than itself: step past it
+                ceiling -= 1.5 * (m["true_peak_dbtp"] - CEILING_DBTP) + REMASTER_MARGIN_DB
+            if abs(m["lufs"] - TARGET_LUFS) > LUFS_TOLERANCE / 2:
+                target += TARGET_LUFS - m["lufs"]
+            again, again_measured = remaster(ceiling, target)
+            r = encode(again, sample_rate, tags=tags, specs=(spec,), workers=1, measured=again_measured)[0]
+            m, rounds = measure_encoded(r.data, r.extension), rounds + 1
+        out.append(replace(r, decoded={**m, "master_ceiling_dbtp": round(ceiling, 3),
+                                       "master_target_lufs": round(target, 3), "remasters": rounds,
+                                       "passed": within_gates(m)}))  # fmt: skip
+    return out

@@ -20,7 +20,7 @@ import numpy as np
 import pretty_midi
 
 from generation.audio.arrange import arrange
-from generation.audio.encode import RENDITIONS, Rendition, RenditionSpec, encode
+from generation.audio.encode import RENDITIONS, Rendition, RenditionSpec, encode_checked
 from generation.audio.gates import GateReport, run_gates
 from generation.audio.master import MasterReport, master
 from generation.audio.mix import MixBus, MixPlan, mix_plan
@@ -97,13 +97,15 @@ def run_pipeline(
     sample_rate: int = SAMPLE_RATE,
     renditions: tuple[RenditionSpec, ...] = RENDITIONS,
     pictures: bool = True,
+    tempo_bpm: float | None = None,
+    key: tuple[int, str] | None = None,
 ) -> PipelineResult:
     """Composed piece → tagged renditions, gates, pictures; timings per stage (seconds)."""
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     with _timed(timings, "arrange", cpu):
-        midi = arrange(piece, style, seed=seed, length_s=length_s,
-                       avoid_instruments=avoid_instruments)  # fmt: skip
+        midi = arrange(piece, style, seed=seed, length_s=length_s, avoid_instruments=avoid_instruments,
+                       tempo_bpm=tempo_bpm, key=key)  # fmt: skip
         data = midi_bytes(midi)
     c0 = cpu_seconds()
     mixed, plan = render_and_mix(midi, style=style, soundfont=soundfont,
@@ -113,8 +115,14 @@ def run_pipeline(
         audio, report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
                                measure_input=False)
     with _timed(timings, "encode", cpu):
-        rends = encode(audio, sample_rate, tags=tags, specs=renditions,
-                       measured=(report.lufs, report.true_peak_dbtp))
+        def remaster(ceiling_dbtp: float, target_lufs: float):
+            again, again_report = master(mixed, sample_rate, brightness_db=get_style(style).brightness_db,
+                                         ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs,
+                                         measure_input=False)
+            return again, (again_report.lufs, again_report.true_peak_dbtp)
+
+        rends = encode_checked(audio, sample_rate, tags=tags, specs=renditions,
+                               measured=(report.lufs, report.true_peak_dbtp), remaster=remaster)
     with _timed(timings, "gates", cpu):
         gates = run_gates(audio, sample_rate, requested_duration_s=length_s,
                           lufs=report.lufs, true_peak_dbtp=report.true_peak_dbtp)

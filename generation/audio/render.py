@@ -1,8 +1,11 @@
 """Render a ``PrettyMIDI`` to one stereo float32 stem per instrument with FluidSynth.
 
-One synth per (soundfont, sample rate) is kept warm per process (loading FluidR3 GM takes ~0.1 s).
-Each instrument is rendered in its own pass on that synth, with the synth's own reverb and chorus
-off (the mixer owns the space). We drive the synth directly: events are dispatched at their exact
+Each instrument is rendered by a fresh synth (FluidR3 GM loads in ~0.1 s; the operating system keeps
+the file cached), with the synth's own reverb and chorus off (the mixer owns the space). A synth
+reused from one render to the next carries state over (voices' modulators, the sample-accurate
+phase of its internal clock): the second render of the same MIDI in a process differed from the
+first, while a fresh process repeated the first. A fresh synth per stem makes the audio a function
+of the MIDI alone, which ``verify_track --audio`` relies on. We drive the synth directly: events are dispatched at their exact
 sample positions and ``fluid_synth_write_float`` writes straight into the stem array, so there is
 no int16 quantisation and no MIDI file round trip. (``PrettyMIDI.fluidsynth()`` returns mono.)
 """
@@ -87,6 +90,9 @@ class _WarmSynth:
         self._voices = fluidsynth._fl.fluid_synth_get_active_voice_count
         self._voices.restype = ctypes.c_int
         self._voices.argtypes = [ctypes.c_void_p]
+
+    def close(self) -> None:
+        self.synth.delete()
 
     def _write_into(self, out: np.ndarray, start: int, stop: int) -> None:
         if stop > start:
@@ -173,11 +179,14 @@ def iter_stems(
     """Render instrument by instrument, yielding ``(stem_name, (2, n) float32)`` as each is done
     (its own length: the notes plus its release tail). The caller can process one stem while the
     next renders: FluidSynth runs outside the GIL."""
-    synth = warm_synth(soundfont, sample_rate)
+    path = str(Path(soundfont).resolve())
     end_s = midi.get_end_time()
     for i, inst in enumerate(midi.instruments):
-        with _lock:  # one synth per process: passes are sequential
+        synth = _WarmSynth(path, int(sample_rate))  # fresh: no state from any earlier render
+        try:
             audio = synth.render(inst, end_s)
+        finally:
+            synth.close()
         yield stem_name(i, inst), audio
 
 

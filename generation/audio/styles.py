@@ -34,6 +34,7 @@ class Part:
     octave: int = 0  # register shift in octaves relative to the role's default
     velocity: int = 80
     optional: bool = False  # may be dropped if every program is avoided
+    palette: int = 1  # the first ``palette`` programs are interchangeable: the seed picks one
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -49,8 +50,8 @@ class Style:
     description: str
     parts: tuple[Part, ...]
     has_drums: bool
-    drum_pattern: str  # key into arrange.DRUM_PATTERNS ("" for none)
-    tempo_bpm: tuple[int, int]  # range the arranger picks from (seeded)
+    drum_pattern: str  # key into grooves.KITS ("" for none)
+    tempo_bpm: tuple[int, int]  # the style's usual tempo range (a description: the request's tempo is played)
     swing: float  # 0 = straight eighths, 0.33 ≈ triplet swing
     humanise_ms: float  # std-dev of onset jitter
     humanise_velocity: float  # std-dev of velocity jitter
@@ -59,6 +60,9 @@ class Style:
     brightness_db: float = 0.0  # master high-shelf tilt
     drum_gain_db: float = -4.0
     tags: tuple[str, ...] = field(default=())
+    sevenths: bool = False  # chord voicings add the seventh
+    drums_on_grid: bool = False  # drums keep exact time (no onset humanisation)
+    one_instrument: bool = False  # every part plays the same palette choice (solo piano)
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -72,8 +76,8 @@ class Style:
 
     @property
     def primary_families(self) -> tuple[str, ...]:
-        """The families the style uses when nothing is avoided."""
-        fams = [program_family(p.programs[0]) for p in self.parts]
+        """The families the style uses when nothing is avoided (every palette choice)."""
+        fams = [program_family(p) for part in self.parts for p in part.programs[:part.palette]]
         if self.has_drums:
             fams.append(DRUMS)
         return tuple(dict.fromkeys(fams))
@@ -115,8 +119,9 @@ STYLES: dict[str, Style] = {
             name="Chamber",
             description="String quartet with a little woodwind: intimate, acoustic, no drums.",
             parts=(
-                Part(MELODY, (VIOLIN, FLUTE, OBOE, ACOUSTIC_GRAND), pan=-0.35, velocity=84),
-                Part(COUNTER, (VIOLA, CLARINET, NYLON_GUITAR), pan=0.25, gain_db=-3, velocity=72),
+                Part(MELODY, (VIOLIN, FLUTE, OBOE, ACOUSTIC_GRAND), pan=-0.35, velocity=84, palette=3),
+                Part(COUNTER, (VIOLA, CLARINET, NYLON_GUITAR), pan=0.25, gain_db=-3, velocity=72,
+                     palette=2),
                 Part(PAD, (CELLO, BASSOON, CHURCH_ORGAN), pan=0.4, gain_db=-4, pattern="sustain",
                      octave=-1, velocity=66, optional=True),
                 Part(BASS, (CONTRABASS, ACOUSTIC_BASS, BASSOON), pan=0.1, gain_db=-2,
@@ -131,26 +136,26 @@ STYLES: dict[str, Style] = {
             name="Solo piano",
             description="One grand piano: melody over broken-chord accompaniment.",
             parts=(
-                Part(MELODY, (ACOUSTIC_GRAND, BRIGHT_PIANO, EPIANO_1, HARP), velocity=86),
+                Part(MELODY, (ACOUSTIC_GRAND, BRIGHT_PIANO, EPIANO_1, HARP), velocity=86, palette=3),
                 Part(CHORDS, (ACOUSTIC_GRAND, BRIGHT_PIANO, EPIANO_1, HARP), pattern="arpeggio",
-                     gain_db=-4, velocity=62),
+                     gain_db=-4, velocity=62, palette=3),
                 Part(BASS, (ACOUSTIC_GRAND, BRIGHT_PIANO, EPIANO_1, HARP), pattern="root",
-                     gain_db=-3, octave=-1, velocity=70),
+                     gain_db=-3, octave=-1, velocity=70, palette=3),
             ),
             has_drums=False, drum_pattern="", tempo_bpm=(66, 88), swing=0.0,
             humanise_ms=10.0, humanise_velocity=8.0, reverb=0.22, reverb_room=0.5,
-            tags=("acoustic", "solo"),
+            tags=("acoustic", "solo"), one_instrument=True,
         ),
         Style(
             slug="folk",
             name="Folk",
             description="Fiddle and flute over strummed steel guitar, upright bass and light percussion.",
             parts=(
-                Part(MELODY, (FIDDLE, VIOLIN, WHISTLE, ACCORDION), pan=-0.3, velocity=88),
+                Part(MELODY, (FIDDLE, VIOLIN, WHISTLE, ACCORDION), pan=-0.3, velocity=88, palette=3),
                 Part(COUNTER, (FLUTE, RECORDER, ACCORDION, CLARINET), pan=0.35, gain_db=-5,
-                     velocity=70, optional=True),
+                     velocity=70, optional=True, palette=3),
                 Part(CHORDS, (STEEL_GUITAR, NYLON_GUITAR, BANJO, ACOUSTIC_GRAND), pattern="strum",
-                     pan=0.2, gain_db=-3, velocity=72),
+                     pan=0.2, gain_db=-3, velocity=72, palette=3),
                 Part(BASS, (ACOUSTIC_BASS, FINGER_BASS, CONTRABASS), pattern="root_fifth",
                      gain_db=-1, velocity=80),
             ),
@@ -164,62 +169,63 @@ STYLES: dict[str, Style] = {
             description="Slow pads and a sparse electric piano in a large space; no drums.",
             parts=(
                 Part(MELODY, (EPIANO_2, VIBRAPHONE, CELESTA, FLUTE, ACOUSTIC_GRAND), pan=-0.2,
-                     velocity=70),
+                     velocity=70, palette=3),
                 Part(PAD, (WARM_PAD, HALO_PAD, NEW_AGE_PAD, SLOW_STRINGS, CHOIR),
-                     pattern="sustain", gain_db=-3, velocity=64),
+                     pattern="sustain", gain_db=-3, velocity=64, palette=3),
                 Part(COUNTER, (SWEEP_PAD, CHOIR, SLOW_STRINGS), pan=0.4, pattern="sustain",
-                     gain_db=-9, octave=1, velocity=54, optional=True),
+                     gain_db=-7, octave=1, velocity=60, optional=True, palette=2),
                 Part(BASS, (SYNTH_BASS_2, FINGER_BASS, CONTRABASS), pattern="drone", gain_db=-5,
                      velocity=60, optional=True),
             ),
             has_drums=False, drum_pattern="", tempo_bpm=(60, 76), swing=0.0,
             humanise_ms=18.0, humanise_velocity=5.0, reverb=0.45, reverb_room=0.9,
-            brightness_db=-1.5, tags=("electronic", "calm"),
+            brightness_db=-1.5, tags=("electronic", "calm"), sevenths=True,
         ),
         Style(
             slug="lo-fi",
             name="Lo-fi",
             description="Swung, dusty electric piano with a soft bass and a lazy boom-bap beat.",
             parts=(
-                Part(MELODY, (VIBRAPHONE, EPIANO_1, CLEAN_GUITAR, FLUTE), pan=0.2, velocity=72),
+                Part(MELODY, (VIBRAPHONE, EPIANO_1, CLEAN_GUITAR, FLUTE), pan=0.2, velocity=72, palette=3),
                 Part(CHORDS, (EPIANO_1, EPIANO_2, ACOUSTIC_GRAND, CLEAN_GUITAR), pattern="block",
-                     pan=-0.2, gain_db=-3, velocity=62),
+                     pan=-0.2, gain_db=-3, velocity=62, palette=2),
                 Part(BASS, (FINGER_BASS, ACOUSTIC_BASS, SYNTH_BASS_2), pattern="root_fifth",
                      gain_db=-1, velocity=78),
             ),
             has_drums=True, drum_pattern="boom_bap", tempo_bpm=(72, 86), swing=0.3,
             humanise_ms=16.0, humanise_velocity=10.0, reverb=0.18, reverb_room=0.4,
-            brightness_db=-3.0, drum_gain_db=-5.0, tags=("chill", "beats"),
+            brightness_db=-3.0, drum_gain_db=-5.0, tags=("chill", "beats"), sevenths=True,
         ),
         Style(
             slug="electronic",
             name="Electronic",
             description="Synth lead, polysynth chords, pulsing synth bass and a four-on-the-floor kit.",
             parts=(
-                Part(MELODY, (SAW_LEAD, SQUARE_LEAD, VIBRAPHONE), pan=0.1, gain_db=-4, velocity=84),
+                Part(MELODY, (SAW_LEAD, SQUARE_LEAD, VIBRAPHONE), pan=0.1, gain_db=-4, velocity=84,
+                     palette=2),
                 Part(CHORDS, (POLYSYNTH, WARM_PAD, EPIANO_2), pattern="offbeat", pan=-0.25,
-                     gain_db=-6, velocity=64),
+                     gain_db=-6, velocity=64, palette=2),
                 Part(PAD, (HALO_PAD, SYNTH_STRINGS, STRING_ENS), pattern="sustain", gain_db=-10,
-                     pan=0.3, velocity=56, optional=True),
+                     pan=0.3, velocity=56, optional=True, palette=2),
                 Part(BASS, (SYNTH_BASS_1, SYNTH_BASS_2, FINGER_BASS), pattern="eighths",
                      gain_db=-2, velocity=90),
             ),
             has_drums=True, drum_pattern="four_on_floor", tempo_bpm=(110, 126), swing=0.0,
             humanise_ms=3.0, humanise_velocity=4.0, reverb=0.14, reverb_room=0.45,
-            brightness_db=1.0, drum_gain_db=-3.0, tags=("electronic", "dance"),
+            brightness_db=1.0, drum_gain_db=-3.0, tags=("electronic", "dance"), drums_on_grid=True,
         ),
         Style(
             slug="cinematic",
             name="Cinematic",
             description="Full strings, horns and harp with timpani-and-toms swells in a hall.",
             parts=(
-                Part(MELODY, (FRENCH_HORN, VIOLIN, TRUMPET, FLUTE), pan=-0.15, velocity=84),
+                Part(MELODY, (FRENCH_HORN, VIOLIN, TRUMPET, FLUTE), pan=-0.15, velocity=84, palette=3),
                 Part(PAD, (STRING_ENS, SLOW_STRINGS, SYNTH_STRINGS, CHOIR), pattern="sustain",
-                     gain_db=-3, velocity=72),
+                     gain_db=-3, velocity=72, palette=2),
                 Part(CHORDS, (HARP, ACOUSTIC_GRAND, CELESTA), pattern="arpeggio", pan=0.35,
                      gain_db=-6, octave=1, velocity=62, optional=True),
                 Part(COUNTER, (CHOIR, BRASS_SECTION, CELLO), pan=0.3, pattern="sustain",
-                     gain_db=-9, velocity=56, optional=True),
+                     gain_db=-7, velocity=62, optional=True, palette=2),
                 Part(BASS, (CONTRABASS, CELLO, TROMBONE, ACOUSTIC_BASS), pattern="root",
                      gain_db=-2, velocity=80),
             ),

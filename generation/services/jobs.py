@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import PreferenceVersion, User
 from accounts.selectors import preferences_snapshot
+from generation import storage_errors
 from generation.model.conditioning import SCHEMA_VERSION
 from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition
 from generation.requests import GenerationRequest
@@ -57,6 +57,10 @@ PHASE_OF_STATUS: dict[str, str] = {
 
 class QuotaExceeded(Exception):
     """The listener has used their generations for the period."""
+
+
+class StorageUnavailable(Exception):
+    """Storage is down, throttling or timing out (see ``generation.storage_errors``): retry later."""
 
 
 class LeaseLost(Exception):
@@ -139,12 +143,20 @@ def enqueue_or_leave_to_reaper(job: GenerationJob) -> None:
 
 
 def enqueue(job: GenerationJob) -> None:
-    """Send the job to the task of its current phase (the queue decides which workers)."""
+    """Send the job to the task of its current phase (the queue decides which workers), recording
+    that it was sent: a job whose task waits in the broker is not the reaper's (see ``jobs_reap``)."""
     from generation import tasks
 
     phase = PHASE_OF_STATUS.get(job.status)
-    if phase is not None:
+    if phase is None:
+        return
+    sent = GenerationJob.objects.filter(id=job.id)
+    sent.update(enqueued_at=timezone.now())  # before the send: an eager task runs inside delay()
+    try:
         tasks.TASK_OF_PHASE[phase].delay(str(job.id))
+    except Exception:
+        sent.update(enqueued_at=None)  # never reached the broker: the reaper sends it
+        raise
 
 
 # ------------------------------------------------------------------------------------------------
@@ -211,7 +223,8 @@ def job_release(*, claim: Claim) -> None:
     """Give the lease back so the next phase's task can take the job; an error retried earlier
     in the phase is behind it now."""
     GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
-        lease_owner="", lease_worker="", lease_expires_at=None, attempts=0, error_code="", error_message=""
+        lease_owner="", lease_worker="", lease_expires_at=None, attempts=0, error_code="", error_message="",
+        enqueued_at=None, updated_at=timezone.now(),  # the next phase's enqueue records itself
     )
 
 
@@ -244,20 +257,29 @@ def _record(job: GenerationJob, from_status: str, to_status: str, *, note: str =
 # ------------------------------------------------------------------------------------------------
 # Reaper
 # ------------------------------------------------------------------------------------------------
-def jobs_reap(*, stale_after: timedelta = timedelta(minutes=2)) -> list[str]:
-    """Re-enqueue jobs nobody is working on: queued and never picked up (a crash between commit
-    and enqueue), or holding an expired lease (a worker that died)."""
+def jobs_reap(*, stale_after: timedelta = timedelta(minutes=2), lost_after: timedelta | None = None) -> list[str]:
+    """Re-enqueue jobs nobody will work on: never sent (a crash between commit and enqueue, or the
+    broker down) and idle for ``stale_after``; sent so long ago (``lost_after``: the broker's
+    visibility timeout, past which it would have redelivered) that the message must be lost; or
+    holding an expired lease (a worker that died). A job whose task is merely waiting in the queue
+    behind a backlog is left alone (until ``lost_after``): re-sending it would only queue duplicates."""
     now = timezone.now()
+    if lost_after is None:
+        lost_after = timedelta(seconds=settings.CADENZA_JOB_LOST_AFTER_SECONDS)
+    unleased = Q(lease_owner="")
     stuck = GenerationJob.objects.exclude(status__in=TERMINAL_STATUSES).filter(
-        Q(lease_owner="", updated_at__lt=now - stale_after) | Q(lease_expires_at__lt=now)
+        (unleased & Q(enqueued_at__isnull=True, updated_at__lt=now - stale_after))
+        | (unleased & Q(enqueued_at__lt=now - lost_after))
+        | Q(lease_expires_at__lt=now)
     )
     reaped = []
     for job in stuck:
-        GenerationJob.objects.filter(id=job.id, lease_owner=job.lease_owner).update(
+        taken = GenerationJob.objects.filter(id=job.id, lease_owner=job.lease_owner, updated_at=job.updated_at).update(
             lease_owner="", lease_worker="", lease_expires_at=None, updated_at=now
         )
-        enqueue(job)
-        reaped.append(str(job.id))
+        if taken:  # not moved meanwhile by a worker (nor by a concurrent reaper)
+            enqueue(job)
+            reaped.append(str(job.id))
     return reaped
 
 
@@ -267,10 +289,12 @@ def jobs_reap(*, stale_after: timedelta = timedelta(minutes=2)) -> list[str]:
 def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     """Claim the job and run its stages of ``phase`` in order; then hand it to the next phase.
 
-    Storage and network errors propagate (the task retries them with backoff); a quality-gate
-    Rejection ends the job as rejected; any other error fails it with the reason.
+    Storage that is down, throttling or timing out raises StorageUnavailable (the task retries it
+    with backoff); a missing object or a permission error fails the job at once with its own code
+    (``storage_missing`` / ``storage_forbidden``); a quality-gate Rejection ends it as rejected;
+    any other error fails it with the reason.
     """
-    from generation.services.stages import STAGES, Rejection
+    from generation.services.stages import STAGES, NoSigningChain, Rejection
 
     claim = job_claim(job_id=job_id, phase=phase, owner=owner)
     if claim is None:
@@ -278,8 +302,6 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     job = claim.job
     try:
         while PHASE_OF_STATUS.get(job.status) == phase:
-            if settings.CADENZA_FAULT_STAGE_PAUSE_SECONDS and job.status in STAGES:
-                time.sleep(settings.CADENZA_FAULT_STAGE_PAUSE_SECONDS)
             work = STAGES[job.status](job) if job.status in STAGES else {}
             job = job_advance(claim=claim, work=work)
     except LeaseLost:
@@ -287,22 +309,18 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     except Rejection as rejection:
         job_fail(job=job, owner=owner, code=rejection.code, message=str(rejection), rejected=True)
         return JobStatus.REJECTED
-    except TRANSIENT_ERRORS:
-        raise
+    except NoSigningChain as missing:
+        job_fail(job=job, owner=owner, code="no_signing_chain", message=str(missing))
+        return JobStatus.FAILED
     except Exception as error:  # noqa: BLE001 - the job records any failure with its reason
-        log.exception("job %s failed in %s", job.id, job.status)
-        job_fail(job=job, owner=owner, code="stage_error", message=f"{job.status}: {type(error).__name__}: {error}")
+        failure = storage_errors.classify(error)
+        if failure is not None and failure.transient:
+            raise StorageUnavailable(f"{type(error).__name__}: {error}") from error  # the task retries
+        code = failure.code if failure is not None else "stage_error"
+        log.exception("job %s failed in %s (%s)", job.id, job.status, code)
+        job_fail(job=job, owner=owner, code=code, message=f"{job.status}: {type(error).__name__}: {error}")
         return JobStatus.FAILED
     job_release(claim=claim)
     if job.status not in TERMINAL_STATUSES:
         transaction.on_commit(lambda: enqueue(job))
     return job.status
-
-
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (ConnectionError, TimeoutError, BotoCoreError, ClientError)
-
-
-TRANSIENT_ERRORS = _transient_errors()

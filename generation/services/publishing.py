@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from generation import objects, pipeline
+from generation.audio.soundfonts import soundfont_identity
 from generation.models import (
     GenerationJob,
     Licence,
@@ -29,7 +30,6 @@ from generation.models import (
 )
 from generation.services import licences
 
-SOUNDFONT_LICENCE = "MIT"  # FluidR3 GM, as Debian's fluid-soundfont-gm ships it
 PNG = "image/png"
 
 
@@ -81,19 +81,20 @@ def provenance_record(job: GenerationJob, *, track_id: str, pictures: dict[str, 
         "preference_snapshot": job.preference_snapshot,
         "overrides": job.overrides,
         "request": work["request"],
-        "attributes": {"requested": _requested(job), "measured": composition["measured"]},
+        "attributes": {"requested": _requested(job), "measured": _heard(job), "composed": composition["measured"]},
         "arrangement": {
             "style": job.style,
             "length_s": job.length_s,
             "instruments": work["arrangement"]["instruments"],
             "midi_sha256": work["arrangement"]["midi_sha256"],
         },
-        "soundfont": {**mix["soundfont"], "licence": SOUNDFONT_LICENCE},
+        "soundfont": soundfont_identity(sha256=mix["soundfont"]["sha256"], file_name=mix["soundfont"]["path_name"]),
+        "content_credentials": work.get("content_credentials", {"c2pa": "unrecorded"}),
         "mix": mix["plan"],
         "master": master["report"],
         "renditions": [
-            {k: r[k] for k in ("format", "container", "codec", "mime_type", "bitrate_kbps", "key", "sha256", "size",
-                               "duration_s", "encoder", "c2pa")}
+            {k: r.get(k) for k in ("format", "container", "codec", "mime_type", "bitrate_kbps", "key", "sha256", "size",
+                               "duration_s", "encoder", "decoded", "c2pa")}
             for r in work["renditions"]
         ],
         "midi": {"composed_sha256": composition["midi_sha256"], "arranged_sha256": work["arrangement"]["midi_sha256"]},
@@ -149,6 +150,12 @@ def track_publish(*, job: GenerationJob) -> Track:
         return Track.objects.get(job=job)  # a concurrent publish of the same job won
 
 
+def _heard(job: GenerationJob) -> dict:
+    """What the listener hears (the arrangement as played); jobs arranged before it was
+    recorded fall back to the composition's attributes."""
+    return job.work["arrangement"].get("measured") or job.work["composition"]["measured"]
+
+
 def _rows(job, track_id, record, document, key, pictures, certificate, claims) -> Track:
     composition = job.work["composition"]
     track = Track.objects.create(
@@ -160,7 +167,7 @@ def _rows(job, track_id, record, document, key, pictures, certificate, claims) -
         duration_s=max(r["duration_s"] for r in job.work["renditions"]),
         status=TrackStatus.IN_REVIEW,
         conditioning=job.conditioning,
-        measured=composition["measured"],
+        measured=_heard(job),
         midi_key=job.work["arrangement"]["midi_key"],
         midi_sha256=job.work["arrangement"]["midi_sha256"],
         piano_roll_key=pictures["piano_roll"],

@@ -90,12 +90,15 @@ def compose(job: GenerationJob) -> dict[str, Any]:
 
 def arrange(job: GenerationJob) -> dict[str, Any]:
     from generation.audio.arrange import arrange as arrange_piece
+    from generation.model.conditioning import Conditioning
 
     started = time.perf_counter()
     piece = pipeline.midi_from_bytes(objects.read_object(job.work["composition"]["midi_key"]))
     request = job.work["request"]
+    cond = Conditioning.from_vector(job.conditioning)
     arranged = arrange_piece(
-        piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"]
+        piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"],
+        tempo_bpm=cond.tempo_bpm, key=(cond.key_tonic, cond.mode),
     )
     data = pipeline.midi_to_bytes(arranged)
     stored = objects.put_object(data, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))
@@ -103,7 +106,10 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
         {"name": inst.name, "program": inst.program, "is_drum": inst.is_drum, "notes": len(inst.notes)}
         for inst in arranged.instruments
     ]
-    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs}, started)}
+    from generation.audio.heard import heard_attributes
+
+    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs,
+                                   "measured": _plain(heard_attributes(arranged))}, started)}
 
 
 def render(job: GenerationJob) -> dict[str, Any]:
@@ -131,6 +137,24 @@ def render(job: GenerationJob) -> dict[str, Any]:
     }
 
 
+def rendition_failures(renditions: list[dict]) -> list[tuple[str, str]]:
+    """Every rendition, decoded, within -14 +/- 0.5 LUFS and at most -1.0 dBTP (as measured by the
+    encode stage on the encoded bytes)."""
+    from generation.audio import gates
+
+    out = []
+    for r in renditions:
+        m = r.get("decoded") or {}
+        if not m:
+            out.append((gates.INVALID, f"{r['format']}: not measured after encoding"))
+            continue
+        if abs(m["lufs"] - gates.TARGET_LUFS) > gates.LUFS_TOLERANCE:
+            out.append((gates.LOUDNESS, f"{r['format']} decoded at {m['lufs']:.2f} LUFS"))
+        if m["true_peak_dbtp"] > gates.CEILING_DBTP:
+            out.append((gates.TRUE_PEAK, f"{r['format']} decoded peaks at {m['true_peak_dbtp']:.2f} dBTP"))
+    return out
+
+
 def master(job: GenerationJob) -> dict[str, Any]:
     from generation.audio.master import master as master_audio
     from generation.audio.styles import get_style
@@ -145,11 +169,14 @@ def master(job: GenerationJob) -> dict[str, Any]:
 
 
 def encode(job: GenerationJob) -> dict[str, Any]:
-    from generation.audio.encode import encode as encode_audio
+    from generation.audio.encode import encode_checked
+    from generation.audio.master import master as master_audio
+    from generation.audio.styles import get_style
     from generation.audio.tags import TrackTags
     from generation.provenance.licence import LICENCE_PERSONAL
 
     started = time.perf_counter()
+    credentials = content_credentials_policy()
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
     model = job.work["composition"]["model"]
     tags = TrackTags(
@@ -163,7 +190,19 @@ def encode(job: GenerationJob) -> dict[str, Any]:
     renditions = []
     report = job.work["master"]["report"]
     measured = (report["lufs"], report["true_peak_dbtp"])
-    for rendition in encode_audio(mastered, rate, tags=tags, measured=measured):
+
+    mix: list = []
+
+    def remaster(ceiling_dbtp: float, target_lufs: float):
+        """The mix mastered again under a lower ceiling, for a rendition whose encode overshot."""
+        if not mix:
+            mix.extend(pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"])))
+        mixed, mix_rate = mix
+        again, again_report = master_audio(mixed, mix_rate, brightness_db=get_style(job.style).brightness_db,
+                                           ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs, measure_input=False)
+        return again, (again_report.lufs, again_report.true_peak_dbtp)
+
+    for rendition in encode_checked(mastered, rate, tags=tags, measured=measured, remaster=remaster):
         credentialed = _with_credentials(job, rendition)
         stored = objects.put_object(
             credentialed.data,
@@ -187,10 +226,28 @@ def encode(job: GenerationJob) -> dict[str, Any]:
                 "size": stored.size,
                 "duration_s": rendition.duration_s,
                 "encoder": _plain(rendition.encoder),
+                "decoded": _plain(rendition.decoded),
                 "c2pa": "embedded" if credentialed.embedded else ("sidecar" if credentialed.sidecar else "none"),
             }
         )
-    return {"renditions": renditions, "encode_seconds": round(time.perf_counter() - started, 3)}
+    return {"renditions": renditions, "content_credentials": credentials,
+            "encode_seconds": round(time.perf_counter() - started, 3)}
+
+
+class NoSigningChain(Exception):
+    """No C2PA signing chain, and CADENZA_PUBLISH_WITHOUT_C2PA does not allow publishing without."""
+
+
+def content_credentials_policy() -> dict[str, Any]:
+    """What the provenance record says about content credentials (checked before encoding)."""
+    if _c2pa_signer() is not None:
+        return {"c2pa": "signed", "published_without_c2pa": False}
+    if not settings.CADENZA_PUBLISH_WITHOUT_C2PA:
+        raise NoSigningChain(
+            f"no C2PA signing chain at {settings.CADENZA_C2PA_CERT} / {settings.CADENZA_C2PA_KEY}; "
+            "set CADENZA_PUBLISH_WITHOUT_C2PA=true to publish without content credentials"
+        )
+    return {"c2pa": "none", "published_without_c2pa": True, "reason": "CADENZA_PUBLISH_WITHOUT_C2PA"}
 
 
 def _with_credentials(job: GenerationJob, rendition):
@@ -198,7 +255,7 @@ def _with_credentials(job: GenerationJob, rendition):
     from generation.provenance import c2pa_embed
 
     signer = _c2pa_signer()
-    if signer is None:
+    if signer is None:  # allowed: content_credentials_policy() was asked first
         return c2pa_embed.Credentialed(data=rendition.data, embedded=False, sidecar=None)
     model = job.work["composition"]["model"]
     return c2pa_embed.attach_credentials(
@@ -238,6 +295,10 @@ def check(job: GenerationJob) -> dict[str, Any]:
         )
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
     gates = run_gates(mastered, rate, requested_duration_s=job.length_s)
+    failures = gates.failures + rendition_failures(job.work["renditions"])
+    if failures:
+        code, reason = failures[0]
+        raise Rejection(code, "; ".join(f"{c}: {r}" for c, r in failures))
     if not gates.passed:
         code, reason = gates.failures[0]
         raise Rejection(code, "; ".join(f"{c}: {r}" for c, r in gates.failures))

@@ -12,9 +12,10 @@ from generation.models import Track
 from generation.services import publishing
 
 
-def track_verify(*, track: Track) -> dict[str, Any]:
+def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
     """Compose again with the recorded checkpoint, vector, seed and sampling parameters; arrange
-    again with the recorded style, seed and length; compare both MIDI sha256s."""
+    again with the recorded style, seed and length; compare both MIDI sha256s. With ``audio``,
+    also render, mix, master and encode again and compare every rendition's decoded PCM."""
     from generation.audio.arrange import arrange
     from generation.model.compose import compose
     from generation.model.conditioning import Conditioning
@@ -43,12 +44,15 @@ def track_verify(*, track: Track) -> dict[str, Any]:
         plan=sampling.get("plan"),  # tracks from before form plans decode without one
     )
     composed = hashlib.sha256(piece.midi_bytes).hexdigest()
+    cond = Conditioning.from_vector(record["conditioning"]["vector"])
     arranged = arrange(
         piece.midi,
         record["arrangement"]["style"],
         seed=record["seed"],
         length_s=record["arrangement"]["length_s"],
         avoid_instruments=record["request"]["avoid_instruments"],
+        tempo_bpm=cond.tempo_bpm,
+        key=(cond.key_tonic, cond.mode),
     )
     arranged_sha = hashlib.sha256(pipeline.midi_to_bytes(arranged)).hexdigest()
     result.update(
@@ -60,7 +64,52 @@ def track_verify(*, track: Track) -> dict[str, Any]:
     result["midi_sha256_match"] = (
         composed == record["midi"]["composed_sha256"] and arranged_sha == record["midi"]["arranged_sha256"]
     )
+    if audio:
+        result["renditions"] = renditions_verify(record=record, arranged=arranged)
+        result["audio_match"] = bool(result["renditions"]) and all(r["pcm_match"] for r in result["renditions"])
     if not result["midi_sha256_match"] and record.get("code_version") != publishing.code_version():
         result["reason"] = (f"made by code {record.get('code_version')}, verified with "
                             f"{publishing.code_version()}: the sampler or arranger may have changed")
     return result
+
+
+def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any]]:
+    """Render, mix, master and encode the arrangement again as the stages did (the mix and the
+    master pass between stages as 24-bit FLAC; a re-mastered rendition uses its recorded ceiling
+    and target) and compare each rendition's decoded PCM with the stored file's, sample for sample."""
+    import numpy as np
+
+    from generation import objects
+    from generation.audio.encode import ALL_RENDITIONS, CEILING_DBTP, TARGET_LUFS, decode, encode
+    from generation.audio.master import master
+    from generation.audio.mix import mix_with_plan
+    from generation.audio.render import render_stems
+    from generation.audio.styles import get_style
+    from generation.audio.tags import TrackTags
+
+    style, length_s = record["arrangement"]["style"], record["arrangement"]["length_s"]
+    brightness = get_style(style).brightness_db
+    arranged = pipeline.midi_from_bytes(pipeline.midi_to_bytes(arranged))  # as the render stage reads it
+    stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
+    mixed, _ = mix_with_plan(stems, style=style, sample_rate=pipeline.SAMPLE_RATE, length_s=length_s)
+    mixed, rate = pipeline.audio_from_bytes(pipeline.audio_to_flac(mixed))
+    mastered, _ = master(mixed, rate, brightness_db=brightness, measure_input=False)
+    mastered, _ = pipeline.audio_from_bytes(pipeline.audio_to_flac(mastered, rate))
+    tags = TrackTags(title="verify", licence_id="verify", licence_url="", provenance_id=record["provenance_id"],
+                     generator_model="verify", generator_version="verify")
+    specs = {s.name: s for s in ALL_RENDITIONS}
+    out = []
+    for stored in record["renditions"]:
+        decoded = stored.get("decoded") or {}
+        source = mastered
+        if decoded.get("remasters"):
+            source, _ = master(mixed, rate, brightness_db=brightness, measure_input=False,
+                               ceiling_dbtp=decoded.get("master_ceiling_dbtp", CEILING_DBTP),
+                               target_lufs=decoded.get("master_target_lufs", TARGET_LUFS))
+        spec = specs[stored["format"]]
+        again = encode(source, rate, tags=tags, specs=(spec,), workers=1)[0]
+        ours, _ = decode(again.data, spec.extension)
+        theirs, _ = decode(objects.read_object(stored["key"]), spec.extension)
+        out.append({"format": stored["format"], "samples": int(theirs.shape[-1]),
+                    "pcm_match": ours.shape == theirs.shape and bool(np.array_equal(ours, theirs))})
+    return out

@@ -13,7 +13,8 @@ class EventBatchInput(StrictSerializer):
     """A batch of events; each event is validated on its own by the service."""
 
     events = serializers.ListField(
-        child=serializers.JSONField(), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH
+        child=serializers.JSONField(allow_null=True), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH,
+        help_text="each item is judged on its own: one that is not an event is rejected in `results`, not the batch"
     )
 
 

@@ -168,9 +168,11 @@ def _unknown_tracks(error: saved.TracksUnknown) -> Response:
 class SavedPlaylistsApi(APIView):
     """GET: the listener's saved playlists, newest first. POST: a new one (name, tracks?)."""
 
+    pagination_class = NewestFirstCursorPagination  # also tells the schema the list is paginated
+
     @extend_schema(responses={200: s.SavedPlaylistOutput(many=True)})
     def get(self, request):
-        paginator = NewestFirstCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.saved_playlists_for(user=request.user), request, view=self)
         return paginator.get_paginated_response([
             s.SavedPlaylistOutput(selectors.saved_playlist_view(user=request.user, playlist=p)).data for p in page

@@ -89,7 +89,8 @@ def compose_one(bundle, request: dict, seed: int, compose_options: dict) -> dict
     started = time.perf_counter()
     piece = compose(bundle, cond, seed=seed, **compose_options)
     arranged = arrange(piece.midi, request["style"], seed=seed, length_s=request["length_s"],
-                       avoid_instruments=request["avoid_instruments"])
+                       avoid_instruments=request["avoid_instruments"], tempo_bpm=cond.tempo_bpm,
+                       key=(cond.key_tonic, cond.mode))
     return {
         "request": request,
         "seed": seed,

@@ -254,20 +254,45 @@ def prior_from_preferences(prefs: Mapping, *, population: TasteModel | None = No
     return _model(pop.mean + shift, pop.precision, shift, updated_at=now)
 
 
+@dataclass
+class PopulationSums:
+    """Running sums over learned listeners for ``population_prior``: one pass over any number of
+    stored models in constant memory (the service streams every listener's latest profile)."""
+
+    n: int = 0
+    resid: np.ndarray = field(default_factory=lambda: np.zeros(F.D))  # Σ r, r = mean - stated
+    outer: np.ndarray = field(default_factory=lambda: np.zeros((F.D, F.D)))  # Σ r rᵀ
+    cov: np.ndarray = field(default_factory=lambda: np.zeros((F.D, F.D)))  # Σ posterior cov
+
+    def add(self, model: TasteModel) -> None:
+        r = model.mean - model.stated  # what they turned out to like beyond what they stated
+        self.n += 1
+        self.resid += r
+        self.outer += np.outer(r, r)
+        self.cov += model.cov
+
+    def prior(self, *, shrinkage: float = 0.3, min_std: float = 0.05) -> TasteModel:
+        """The population prior of the listeners added (the default one below two)."""
+        if self.n < 2:
+            return default_population()
+        mean = self.resid / self.n
+        between = (self.outer - self.n * np.outer(mean, mean)) / (self.n - 1)
+        cov = _sym(between + self.cov / self.n)
+        diag = np.diag(np.maximum(np.diag(cov), min_std**2))
+        cov = (1 - shrinkage) * cov + shrinkage * diag
+        cov += np.eye(F.D) * min_std**2 * 0.1
+        return _model(mean, np.linalg.inv(cov), np.zeros(F.D))
+
+
 def population_prior(models: Sequence[TasteModel], *, shrinkage: float = 0.3,
                      min_std: float = 0.05) -> TasteModel:
     """Empirical-Bayes prior from learned listeners: the mean of what they turned out to like
     beyond what they stated, and the covariance of their tastes (between-listener spread plus
     the average remaining uncertainty), shrunk toward its diagonal."""
-    if len(models) < 2:
-        return default_population()
-    resid = np.array([m.mean - m.stated for m in models])  # (L, D)
-    mean = resid.mean(axis=0)
-    cov = np.cov(resid, rowvar=False) + np.mean([m.cov for m in models], axis=0)
-    diag = np.diag(np.maximum(np.diag(cov), min_std**2))
-    cov = (1 - shrinkage) * cov + shrinkage * diag
-    cov += np.eye(F.D) * min_std**2 * 0.1
-    return _model(mean, np.linalg.inv(cov), np.zeros(F.D))
+    sums = PopulationSums()
+    for m in models:
+        sums.add(m)
+    return sums.prior(shrinkage=shrinkage, min_std=min_std)
 
 
 # ---------------------------------------------------------------- events → evidence

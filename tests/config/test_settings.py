@@ -33,8 +33,12 @@ def test_it_refuses_the_development_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_the_deploy_check_passes_in_production():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY, CADENZA_LICENCE_SIGNING_KEY=_dev_key_pem())
+def test_the_deploy_check_passes_in_production(tmp_path):
+    from generation.provenance.devcerts import ensure_dev_certs
+
+    certs, _ = ensure_dev_certs(tmp_path)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=GOOD_KEY, CADENZA_LICENCE_SIGNING_KEY=_dev_key_pem(),
+                     CADENZA_C2PA_CERT=str(certs.chain), CADENZA_C2PA_KEY=str(certs.key))
     assert result.returncode == 0, result.stderr
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from generation.models import TERMINAL_STATUSES, GenerationJob, JobStatus, JobTransition, Track
 from generation.services import jobs
@@ -83,21 +84,28 @@ def services(s3, debug_checkpoint, dev_certs, settings, tmp_path):
 def _request_jobs(user, n: int, env: dict[str, str]) -> list[str]:
     """Create jobs as the API does; a separate process (the reaper, as beat runs it) enqueues them."""
     ids = [str(generation_request_create(user=user, overrides={**REQUEST, "seed": 1000 + i}).id) for i in range(n)]
+    # their sends went to a broker database no worker reads: as the records go, never sent
+    GenerationJob.objects.filter(id__in=ids).update(enqueued_at=None)
     reaped = json.loads(workers.manage(env, "reap_jobs", "--stale-seconds", "0"))["reaped"]
     assert set(ids) <= set(reaped)
     return ids
 
 
 class Beat:
-    """What Celery beat does for the reaper, every few seconds instead of every minute."""
+    """What Celery beat does for the reaper, every few seconds instead of every minute; ``reaped``
+    counts what it re-sent."""
 
-    def __init__(self, env: dict[str, str], every: float = 5.0):
-        self.env, self.every, self.stop = env, every, threading.Event()
+    def __init__(self, env: dict[str, str], every: float = 5.0, stale_seconds: float = 10.0):
+        self.env, self.every, self.stale, self.stop = env, every, stale_seconds, threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.reaped: Counter[str] = Counter()
+        self.beats = 0
 
     def _run(self) -> None:
         while not self.stop.wait(self.every):
-            workers.manage(self.env, "reap_jobs", "--stale-seconds", "10")
+            out = workers.manage(self.env, "reap_jobs", "--stale-seconds", str(self.stale))
+            self.reaped.update(json.loads(out)["reaped"])
+            self.beats += 1
 
     def __enter__(self):
         self.thread.start()
@@ -146,19 +154,21 @@ def _assert_nothing_lost_nothing_duplicated(job_ids, services):
     missing = sorted(referenced - stored)
     assert not orphans and not missing, {"orphans": orphans[:5], "missing": missing[:5]}
     # every published track's MIDI regenerates byte for byte from its provenance record
-    verified = json.loads(workers.manage(services["env"], "verify_track", "--all", "--json", timeout=600))
-    print(f"verify_track --all: {verified['midi_sha256_match']} of {verified['tracks']} regenerate byte for byte")
+    verified = json.loads(workers.manage(services["env"], "verify_track", "--all", "--audio", "--json", timeout=900))
+    print(f"verify_track --all --audio: {verified['midi_sha256_match']} of {verified['tracks']} regenerate byte for "
+          f"byte, {verified['renditions_pcm_match']} of {verified['renditions']} renditions sample for sample")
     assert verified["tracks"] == Track.objects.count()
     assert verified["midi_sha256_match"] == verified["tracks"]
+    assert verified["renditions_pcm_match"] == verified["renditions"]
 
 
 def test_workers_killed_in_every_stage_still_publish_each_job_once(services, alice):
-    env = {**services["env"], "CADENZA_FAULT_STAGE_PAUSE_SECONDS": "0.8"}
+    env = services["env"]
     kills: Counter[str] = Counter()
     killed_in: dict[str, Counter[str]] = {}
     job_ids = _request_jobs(alice, 12, env)
 
-    with workers.running(env, log=services["log"]) as worker, Beat(env):
+    with workers.running(env, log=services["log"], stage_pause_s=0.8) as worker, Beat(env):
         def maybe_kill(statuses: dict[str, str]) -> None:
             """Kill the pool process that holds a job in a stage that still needs kills."""
             running = GenerationJob.objects.filter(id__in=job_ids, status__in=STAGES).exclude(lease_owner="").exclude(lease_worker="")
@@ -221,7 +231,7 @@ def test_jobs_fail_cleanly_when_s3_never_returns(services, alice):
 
 def test_a_job_lost_between_commit_and_enqueue_is_reaped_by_a_worker(services, alice):
     job = generation_request_create(user=alice, overrides=REQUEST)  # its enqueue is lost (see services)
-    GenerationJob.objects.filter(id=job.id).update(updated_at=job.updated_at - timedelta(minutes=5))
+    GenerationJob.objects.filter(id=job.id).update(updated_at=job.updated_at - timedelta(minutes=5), enqueued_at=None)
     with workers.running(services["env"], log=services["log"]):
         assert str(job.id) in workers.manage(services["env"], "reap_jobs")
         statuses = _wait([str(job.id)], timeout=300)
@@ -250,3 +260,30 @@ def test_exactly_k_of_50_concurrent_requests_pass_the_quota(services, settings, 
         thread.join()
     assert Counter(codes) == {202: 5, 429: 45}
     assert GenerationJob.objects.filter(user=user).count() == 5
+
+
+def test_jobs_waiting_behind_a_backlog_are_not_resent(services, alice):
+    """Regression (d): 20 jobs queued behind one worker, the reaper beating every 2 s with a 1 s
+    staleness: no job is re-sent while it waits, no stage runs twice, one track per job."""
+    env = services["env"]
+    job_ids = _request_jobs(alice, 20, env)  # one reaper pass sends all 20 at once: the backlog
+    started = time.monotonic()
+    with workers.running(env, log=services["log"], concurrency=1), Beat(env, every=2.0, stale_seconds=1.0) as beat:
+        statuses = _wait(job_ids, timeout=1800)
+    repeated = [
+        (str(row["job_id"]), row["to_status"])
+        for row in JobTransition.objects.filter(job_id__in=job_ids).values("job_id", "to_status")
+        .annotate(n=Count("id")).filter(n__gt=1)
+    ]
+    tracks_per_job = Counter(str(j) for j in Track.objects.filter(job_id__in=job_ids).values_list("job_id", flat=True))
+    figures = {
+        "drill": "backlog", "jobs": len(job_ids), "workers": 1, "beats": beat.beats,
+        "resends": sum(beat.reaped.values()), "duplicate_stage_runs": len(repeated),
+        "duplicate_tracks": sum(n - 1 for n in tracks_per_job.values() if n > 1),
+        "outcomes": dict(Counter(statuses.values())), "seconds": round(time.monotonic() - started, 1),
+    }
+    print(json.dumps(figures))
+    assert figures["resends"] == 0, figures
+    assert not repeated and figures["duplicate_tracks"] == 0, figures
+    assert set(statuses.values()) == {JobStatus.PUBLISHED}, figures
+    _assert_nothing_lost_nothing_duplicated(job_ids, services)

@@ -147,10 +147,21 @@ def test_provenance_holds_the_full_record(published, alice_client, alice):
     assert record["requester"] == str(alice.public_id)
     assert record["model"]["checkpoint_sha256"] and record["model"]["manifest_sha256"]
     assert record["soundfont"]["licence"] == "MIT" and len(record["soundfont"]["sha256"]) == 64
+    assert record["soundfont"]["name"] == "FluidR3 GM" and record["soundfont"]["known"] is True
+    assert record["content_credentials"] == {"c2pa": "signed", "published_without_c2pa": False}
     assert record["conditioning"]["schema"] == "cond-v1" and len(record["conditioning"]["vector"]) == 25
     assert -14.5 <= record["master"]["lufs"] <= -13.5 and record["master"]["true_peak_dbtp"] <= -1.0
     assert {r["sha256"] for r in record["renditions"]} == set(published.track.renditions.values_list("sha256", flat=True))
     assert alice.email not in json.dumps(record)
+
+
+def test_every_rendition_regenerates_sample_for_sample_from_provenance(published):
+    out = io.StringIO()
+    call_command("verify_track", "--all", "--audio", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["renditions"] == len(published.work["renditions"]) and report["renditions_pcm_match"] == report["renditions"]
+    for r in published.track.provenance.record["renditions"]:  # gated on the decoded file
+        assert abs(r["decoded"]["lufs"] + 14.0) <= 0.5 and r["decoded"]["true_peak_dbtp"] <= -1.0, r
 
 
 def test_the_midi_regenerates_byte_for_byte_from_provenance(published):
@@ -223,6 +234,20 @@ def test_the_renditions_carry_c2pa_credentials(published, s3_module):
     store = read_credentials(data, rendition.mime_type)
     assert any("trainedAlgorithmicMedia" in t for t in digital_source_types(store))
     assert cadenza_assertion(store)["provenance_id"] == str(published.track.provenance.id)
+
+
+def test_the_measured_attributes_are_what_the_listener_hears(published, alice_client):
+    from generation.audio.heard import heard_tempo
+    from generation.model.conditioning import Conditioning
+
+    track = alice_client.get(f"/api/v1/tracks/{published.track.id}").json()
+    asked = Conditioning.from_vector(published.conditioning)
+    measured = track["measured"]
+    assert (measured["key_finder"], measured["tempo_from"]) == ("aardenessen", "onsets")
+    arranged = pretty_midi.PrettyMIDI(io.BytesIO(objects.read_object(published.work["arrangement"]["midi_key"])))
+    assert measured["tempo"] == heard_tempo(arranged)
+    assert abs(measured["tempo"] - asked.tempo_bpm) <= 0.02 * asked.tempo_bpm  # the request's tempo is played
+    assert published.track.provenance.record["attributes"]["composed"] == published.work["composition"]["measured"]
 
 
 def test_another_listener_gets_404_for_everything(published, bob_client):
@@ -312,13 +337,24 @@ def test_a_poison_job_stops_at_the_attempt_limit(s3, pipeline_settings, alice, d
 
 
 @pytest.mark.parametrize(("field", "value"), [("style", "polka"), ("tempo", 500), ("key", 12), ("mode", "dorian"),
-                                              ("length_s", 5), ("seed", -1), ("colour", "red")])
+                                              ("length_s", 5), ("seed", -1), ("colour", "red"),
+                                              ("metre", "5/4"), ("metre", 68)])
 def test_bad_overrides_name_the_field(alice_client, field, value):
     before = GenerationJob.objects.count()
     response = alice_client.post("/api/v1/generations", {field: value}, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert GenerationJob.objects.count() == before
+
+
+def test_the_metre_can_be_asked_for(alice_client):
+    from generation.model.conditioning import Conditioning
+
+    response = alice_client.post("/api/v1/generations", {"metre": "6/8", "tempo": 92, "style": "folk"}, format="json")
+    assert response.status_code == 202, response.json()
+    job = GenerationJob.objects.get(id=response.json()["id"])
+    cond = Conditioning.from_vector(job.conditioning)
+    assert (cond.time_signature, cond.tempo_bpm) == ("6/8", 92.0)
 
 
 def test_approval_puts_the_track_in_the_catalog_with_a_catalog_licence(published, charlie, bob_client):

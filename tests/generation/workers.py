@@ -50,16 +50,19 @@ def worker_env(*, database_url: str, broker_url: str, s3_endpoint: str, bucket: 
 class Worker:
     """One `celery worker` (prefork, N processes) consuming the compose, render and publish queues."""
 
-    def __init__(self, env: dict[str, str], *, concurrency: int = 2, log: Path):
-        self.env, self.concurrency, self.log = env, concurrency, log
+    def __init__(self, env: dict[str, str], *, concurrency: int = 2, log: Path, stage_pause_s: float = 0.0):
+        self.env, self.concurrency, self.log, self.stage_pause_s = env, concurrency, log, stage_pause_s
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         name = f"drill-{uuid.uuid4().hex[:6]}@%h"
+        args = ["-Q", "compose,render,publish", "-c", str(self.concurrency), "-P", "prefork", "-n", name,
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
+        # a pause inside every stage (so a drill can kill a worker there) lives in the drill's worker only
+        command = ([sys.executable, "-m", "tests.generation.drill_worker", str(self.stage_pause_s), "--", *args]
+                   if self.stage_pause_s else [CELERY, "-A", "config", "worker", *args])
         self.process = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "-Q", "compose,render,publish", "-c", str(self.concurrency),
-             "-P", "prefork", "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel", "WARNING"],
+            command,
             cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -110,8 +113,8 @@ class Worker:
 
 
 @contextmanager
-def running(env: dict[str, str], *, log: Path, concurrency: int = 2):
-    worker = Worker(env, concurrency=concurrency, log=log).start()
+def running(env: dict[str, str], *, log: Path, concurrency: int = 2, stage_pause_s: float = 0.0):
+    worker = Worker(env, concurrency=concurrency, log=log, stage_pause_s=stage_pause_s).start()
     try:
         yield worker
     finally:
@@ -131,7 +134,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
 # A fault-injecting proxy in front of the S3 API: forwards, or answers 503, or hangs.
 # ------------------------------------------------------------------------------------------------
 class FaultyS3Proxy:
-    """HTTP proxy to ``upstream``; ``mode`` is "pass", "503" (every request) or "hang"."""
+    """HTTP proxy to ``upstream``; ``mode`` is "pass", "503" (every request), "403" (AccessDenied) or "hang"."""
 
     def __init__(self, upstream: str):
         self.upstream = upstream.removeprefix("http://")
@@ -148,6 +151,16 @@ class FaultyS3Proxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if proxy.mode == "403":
+                    proxy.failed_requests += 1
+                    error = b"<?xml version='1.0'?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(error)) if self.command != "HEAD" else "0")
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(error)
+                    return
                 if proxy.mode != "pass":
                     proxy.failed_requests += 1
                     if proxy.mode == "hang":

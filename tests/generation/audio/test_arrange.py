@@ -187,3 +187,85 @@ def test_a_stray_high_part_is_not_taken_for_the_melody(piece):
     pm.instruments.append(stray)
     an = analyse(pm)
     assert len(an.melody) >= 60 and max(n.pitch for n in an.melody) < 96
+
+
+def _waltz_or(piece_bars: int, signature: str) -> pretty_midi.PrettyMIDI:
+    pm = make_piece(piece_bars)
+    num, den = (int(x) for x in signature.split("/"))
+    pm.time_signature_changes = [pretty_midi.TimeSignature(num, den, 0.0)]
+    return pm
+
+
+@pytest.mark.parametrize("tempo", [58.0, 127.0, 66.0])
+def test_it_plays_the_requested_tempo_not_the_styles(piece, tempo):
+    out = arrange(piece, "cinematic", seed=3, length_s=90, tempo_bpm=tempo, key=(0, "major"))
+    assert out.get_tempo_changes()[1].tolist() == pytest.approx([tempo], rel=1e-9)
+    bass = next(i for i in out.instruments if i.name.startswith("bass"))
+    beat = 60.0 / tempo
+    early = [n.start for n in bass.notes if n.start < 60]  # before the ritardando
+    offsets = [((t / beat) + 0.5) % 1.0 - 0.5 for t in early]
+    assert abs(float(np.median(offsets))) < 0.05  # on the requested beat grid
+
+
+def test_every_drum_kit_has_grooves_for_the_common_metres():
+    from generation.audio.grooves import KITS, groove_hits
+    from generation.audio.metre import FEELS
+
+    for slug, style in STYLES.items():
+        if not style.has_drums:
+            continue
+        kit = KITS[style.drum_pattern]
+        assert {"4/4", "3/4", "6/8", "2/4"} <= set(kit.grooves), slug
+        for signature, fl in FEELS.items():
+            for variant in ("main", "light"):
+                hits = groove_hits(kit, fl, variant, 0)
+                assert hits and all(0 <= pos < fl.bar for pos, _, _ in hits), (slug, signature)
+                assert any(pos == 0 and key in (36, 41) for pos, key, _ in hits)  # the downbeat
+
+
+def test_six_eight_moves_in_dotted_quarter_groups():
+    out = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0)
+    beat = 0.5
+    kicks = [n.start / beat for i in out.instruments if i.is_drum for n in i.notes if n.pitch == 36]
+    positions = {(round(k * 2) / 2) % 3.0 for k in kicks[:-1]}
+    assert positions <= {0.0, 1.5}  # kick on the two dotted-quarter pulses, never on beat 2 or 3
+    strums = next(i for i in out.instruments if i.name.startswith("chords"))
+    onsets = sorted({(round(n.start / beat * 2) / 2) % 3.0 for n in strums.notes if n.start < 50})
+    assert 1.0 not in onsets and 2.0 not in onsets  # no quarter-note strums squeezed in
+
+
+def test_a_waltz_groove_is_written_for_three_beats():
+    out = arrange(_waltz_or(16, "3/4"), "lo-fi", seed=2, length_s=60, tempo_bpm=90.0)
+    beat = 60 / 90.0
+    snares = [(n.start / beat) % 3.0 for i in out.instruments if i.is_drum for n in i.notes if n.pitch == 38]
+    assert snares and all(s > 0.5 for s in snares)  # never on the downbeat
+    assert out.time_signature_changes[0].numerator == 3
+
+
+def test_the_ending_is_the_final_chord_then_a_cadence_home():
+    pm = make_piece(16)  # ends on C major
+    out = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"))
+    bass = next(i for i in out.instruments if i.name.startswith("bass"))
+    melody = next(i for i in out.instruments if i.name.startswith("melody"))
+    assert bass.notes[-1].pitch % 12 == 9 and melody.notes[-1].pitch % 12 == 9  # A minor asked: ends on A
+    assert out.get_end_time() > 58.0  # the final chord rings to the end
+    same = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(0, "major"))
+    held = next(i for i in same.instruments if i.name.startswith("bass"))
+    assert held.notes[-1].pitch % 12 == 0
+    assert len(bass.notes) == len(held.notes) + 2  # asked in C major: held, no cadence added
+
+
+@pytest.mark.parametrize("slug", list(STYLES))
+def test_four_seeds_give_at_least_three_instrumentations(piece, slug):
+    kinds = {tuple(sorted(i.program for i in arrange(piece, slug, seed=s, length_s=30).instruments
+                          if not i.is_drum)) for s in range(4)}  # fmt: skip
+    assert len(kinds) >= 3, kinds
+
+
+@pytest.mark.parametrize("slug", [s for s, st in STYLES.items() if any(p.role == "counter" for p in st.parts)])
+def test_counter_parts_carry_real_material(slug):
+    line = make_piece(16)
+    line.instruments = line.instruments[:1]  # a single tune: the counter is written from the harmony
+    out = arrange(line, slug, seed=4, length_s=120, tempo_bpm=96.0)
+    counts = {i.name.split(":")[0]: len(i.notes) for i in out.instruments}
+    assert counts["counter"] >= 0.1 * sum(counts.values()), counts

@@ -111,3 +111,38 @@ def test_mono_input_and_bad_input(audio):
     bad[0, 0] = np.inf
     with pytest.raises(enc.EncodingError, match="NaN or infinite"):
         enc.encode(bad, SR, tags=TAGS)
+
+
+def test_every_rendition_is_measured_decoded_and_remastered_when_an_encode_overshoots():
+    """Lossy encoders add true peak; an overshooting rendition comes from a master with a lower ceiling."""
+    import re
+    import subprocess
+    import tempfile
+
+    from generation.audio.encode import encode_checked
+    from generation.audio.master import master
+    from tests.generation.audio.conftest import pink_noise
+
+    rng = np.random.default_rng(3)
+    mix = pink_noise(12.0, seed=4)
+    mix[:, ::997] += rng.choice([-0.7, 0.7], size=(2, mix[:, ::997].shape[1])).astype(np.float32)  # sharp transients
+    audio, report = master(mix, 44100, measure_input=False)
+    asked = []
+
+    def remaster(ceiling, target):
+        asked.append((ceiling, target))
+        again, r = master(mix, 44100, ceiling_dbtp=ceiling, target_lufs=target, measure_input=False)
+        return again, (r.lufs, r.true_peak_dbtp)
+
+    out = encode_checked(audio, 44100, tags=TAGS, remaster=remaster, measured=(report.lufs, report.true_peak_dbtp))
+    for r in out:
+        assert r.decoded["passed"], (r.name, r.decoded)
+        with tempfile.NamedTemporaryFile(suffix=f".{r.extension}") as f:  # ffmpeg's own ebur128, independently
+            f.write(r.data)
+            f.flush()
+            log = subprocess.run(["ffmpeg", "-nostats", "-i", f.name, "-af", "ebur128=peak=true", "-f", "null", "-"],
+                                 capture_output=True, text=True).stderr
+        lufs = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
+        peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1])
+        assert abs(lufs + 14.0) <= 0.5 and peak <= -1.0 + 0.05, (r.name, lufs, peak)
+    assert asked and all(c <= -1.0 for c, _ in asked)

@@ -99,9 +99,22 @@ def test_the_module_entry_point_exits_2_with_a_message(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.django_db
+def test_bench_pipeline_reports_the_production_path_and_the_floor(capsys):
+    from generation.models import GenerationJob
+
+    call_command("bench_pipeline", "--json", "--length", "20", "--repeats", "1", "--path", "production")
+    prod = json.loads(capsys.readouterr().out)["production"]
+    assert set(prod["phases_s"]) == {"compose", "render", "publish"} and prod["total_s"] > 0
+    assert prod["floor"]["fluidsynth_cli_render_s"] > 0 and prod["ratio_to_floor_without_compose"] > 0
+    assert all(r["passed"] for r in prod["renditions"])
+    assert not GenerationJob.objects.exists()  # rolled back
+
+
+@pytest.mark.slow
 def test_bench_pipeline_reports_stages_and_the_floor(capsys):
-    call_command("bench_pipeline", "--json", "--length", "20")
-    data = json.loads(capsys.readouterr().out)
+    call_command("bench_pipeline", "--json", "--length", "20", "--path", "pipeline")
+    data = json.loads(capsys.readouterr().out)["pipeline"]
     assert set(data["stages_s"]) == {"compose", "arrange", "render", "mix", "master", "encode",
                                      "gates"}
     assert data["floor"]["fluidsynth_cli_render_s"] > 0 and data["compose"]["source"]

@@ -2,7 +2,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from generation.audio.arrange import DRUM_PATTERNS
+from generation.audio.grooves import KITS as DRUM_PATTERNS
 from generation.audio.styles import STYLES, get_style, style_names
 from generation.gm import ALL_FAMILIES, DRUMS, GM_FAMILIES
 

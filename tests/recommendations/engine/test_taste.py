@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from recommendations.engine import features as F
 from recommendations.engine.taste import (
     TasteModel,
+    default_population,
     event_signal,
     explain,
     population_prior,
@@ -111,6 +112,21 @@ def test_a_population_prior_carries_what_listeners_share():
     newcomer = prior_from_preferences({}, population=pop)
     blank = prior_from_preferences({})
     assert newcomer.mean @ SLOW_PIANO_2 > blank.mean @ SLOW_PIANO_2 + 0.2
+
+
+def test_the_population_sums_of_one_pass_give_the_batch_mean_and_covariance():
+    rng = np.random.default_rng(5)
+    learned = []
+    for i in range(12):
+        m = prior_from_preferences({"energy": i / 12, "styles": ["piano"] if i % 2 else []})
+        X = rng.normal(0, 0.5, (6, len(SLOW_PIANO)))
+        learned.append(update(m, X, rng.uniform(-1, 1, 6), np.ones(6), ages_s=np.zeros(6), now=DAY))
+    pop = population_prior(learned, shrinkage=0.0, min_std=0.0)
+    resid = np.array([m.mean - m.stated for m in learned])
+    cov = np.cov(resid, rowvar=False) + np.mean([m.cov for m in learned], axis=0)
+    assert np.allclose(pop.mean, resid.mean(axis=0))
+    assert np.allclose(pop.cov, cov, atol=1e-8)
+    assert population_prior(learned[:1]).mean.tolist() == default_population().mean.tolist()
 
 
 def test_it_round_trips_through_json_and_refuses_another_schema():

@@ -1,0 +1,43 @@
+"""What a listener hears: tempo and metre from onsets, key by two music21 finders."""
+
+import pretty_midi
+import pytest
+
+from generation.audio.arrange import arrange
+from generation.audio.heard import evaluate_heard, heard, heard_key, heard_tempo, tempo_matches
+from tests.generation.audio.conftest import make_piece
+
+
+@pytest.mark.parametrize(("style", "tempo", "strict"), [("folk", 72.0, True), ("lo-fi", 90.0, True),
+                                                     ("cinematic", 127.0, False)])
+def test_it_hears_the_tempo_the_arrangement_plays(style, tempo, strict):
+    """Sparse timpani at 127 are heard in half time: the beat, at another metrical level."""
+    out = arrange(make_piece(16), style, seed=2, length_s=60, tempo_bpm=tempo)
+    assert tempo_matches(heard_tempo(out), tempo, levels=not strict)
+
+
+def test_it_hears_a_played_tempo_not_the_tempo_event():
+    out = arrange(make_piece(16), "piano", seed=2, length_s=60, tempo_bpm=100.0)
+    out._tick_scales = [(0, 60.0 / (140.0 * out.resolution))]  # a lying tempo event: notes keep their times
+    assert tempo_matches(heard_tempo(out), 100.0)
+
+
+def test_it_finds_the_key_with_both_finders():
+    scale = pretty_midi.PrettyMIDI()
+    inst = pretty_midi.Instrument(0)
+    for k, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69, 64, 57, 60, 64, 69]):  # A harmonic minor, tonic-heavy
+        inst.notes.append(pretty_midi.Note(80, p, k * 0.5, k * 0.5 + (1.5 if p % 12 == 9 else 0.45)))
+    scale.instruments.append(inst)
+    assert heard_key(scale, "temperleykostkapayne") == (9, "minor")
+    assert heard_key(scale, "aardenessen") == (9, "minor")
+
+
+def test_accuracy_counts_tempo_metre_key_and_length():
+    out = arrange(make_piece(16), "folk", seed=1, length_s=40, tempo_bpm=96.0, key=(0, "major"))
+    h = heard(out).as_dict()
+    row = {"requested": {"tempo_bpm": 96.0, "metre": "4/4", "key_tonic": 0, "mode": "major", "length_s": 40},
+           "heard": h}
+    result = evaluate_heard([row])
+    assert result["tempo_within_2pct"] == 1.0 and result["length_within_5pct"] == 1.0
+    assert result["key_mode_both_finders"]["major"]["n"] == 1
+    assert result["metre"]["4/4"]["n"] == 1
