@@ -24,7 +24,15 @@ from generation.model.ngram import NGram
 from generation.model.originality import check_originality
 from generation.model.sampling import sample_tokens
 from generation.model.train import DEFAULT_CHECKPOINT, Batcher, TrainConfig, evaluate_nll
-from generation.model.vocab import TIME_SIGNATURES, VOCAB, bar_ticks, tokens_to_midi
+from generation.model import structure
+from generation.model.vocab import (
+    TIME_SIGNATURES,
+    VOCAB,
+    Piece,
+    bar_ticks,
+    tokens_to_midi,
+    tokens_to_piece,
+)
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 COMMON_FAMILIES = ("piano", "strings", "pipe", "reed", "organ", "guitar", "brass", "ensemble")
@@ -198,6 +206,113 @@ def statistics_section(generated: list[pretty_midi.PrettyMIDI],
         "note": "key-relative pitch-class histograms; scale consistency = best share of notes "
                 f"inside one major/minor scale; n_generated={len(g)} n_held_out={len(r)}",
     }
+
+
+# --- composition (form, cadences, voice-leading, key as independent finders hear it) ----------
+INDEPENDENT_FINDERS = ("key.temperleykostkapayne", "key.aarden")  # compose uses Krumhansl
+
+
+def independent_keys(piece: Piece) -> dict[str, tuple[int, str]]:
+    """(tonic pitch class, mode) by each of music21's finders that candidate selection does not
+    use (compose ranks candidates with the Krumhansl-Kessler profiles in ``attributes``)."""
+    from music21 import note, stream
+
+    s = stream.Stream()
+    for n in piece.notes:
+        s.insert(n.start / 12.0, note.Note(n.pitch, quarterLength=max(n.dur, 1) / 12.0))
+    out = {}
+    for finder in INDEPENDENT_FINDERS:
+        k = s.analyze(finder)
+        out[finder] = (k.tonic.pitchClass, k.mode)
+    return out
+
+
+def _piece_figures(piece: Piece, tonic: int, mode: str) -> dict:
+    par, moves = structure.outer_parallels(piece)
+    return {
+        "line": len(piece.families) == 1,
+        "reuse_1": structure.motif_reuse(piece, 1), "reuse_2": structure.motif_reuse(piece, 2),
+        "tonic_end": structure.tonic_ending(piece, tonic, mode),
+        "cadences": structure.phrase_end_cadences(piece, tonic, mode),
+        "par": par, "moves": moves,
+        "entropy": structure.pitch_class_entropy(piece),
+        "empty": structure.empty_beat_rate(piece),
+        "metre_ok": structure.metre_from_onsets(piece) == structure.METRE_FAMILIES[piece.ts],
+        "keys": independent_keys(piece), "tonic": tonic % 12, "mode": mode,
+    }
+
+
+def _summary(figs: list[dict]) -> dict:
+    def mean(key, rows=figs):
+        vals = [float(f[key]) for f in rows if f[key] is not None]
+        return round(float(np.mean(vals)), 4) if vals else None
+
+    lines = [f for f in figs if f["line"]]
+    multi = [f for f in figs if not f["line"]]
+    moves = sum(f["moves"] for f in multi)
+    out = {
+        "motif_reuse_1bar": mean("reuse_1"), "motif_reuse_2bar": mean("reuse_2"),
+        "tonic_endings_lines": mean("tonic_end", lines),
+        "tonic_endings_multi_part": mean("tonic_end", multi),
+        "phrase_end_cadences": mean("cadences"),
+        "outer_voice_parallels": round(sum(f["par"] for f in multi) / moves, 4) if moves else None,
+        "pitch_class_entropy_bits": mean("entropy"), "empty_beat_rate": mean("empty"),
+        "metre_family_from_onsets": mean("metre_ok"),
+        "n_lines": len(lines), "n_multi_part": len(multi),
+    }
+    for mode in ("major", "minor"):
+        rows = [f for f in figs if f["mode"] == mode]
+        both = [all(k == (f["tonic"], mode) for k in f["keys"].values()) for f in rows]
+        out[f"key_and_mode_both_finders_{mode}"] = (round(float(np.mean(both)), 4)
+                                                    if rows else None)
+        for finder in INDEPENDENT_FINDERS:
+            hit = [f["keys"][finder] == (f["tonic"], mode) for f in rows]
+            out[f"key_and_mode_{finder}_{mode}"] = round(float(np.mean(hit)), 4) if rows else None
+        out[f"n_{mode}"] = len(rows)
+    return out
+
+
+def composition_section(comps: list, data: dict, test: np.ndarray) -> dict:
+    """Each figure of the generated pieces beside the held-out corpus's own (its tonic and mode:
+    the corpus labels; the generated pieces': the request)."""
+    gen = [_piece_figures(tokens_to_piece(comp.tokens), c.key_tonic, c.mode) for c, comp in comps]
+    ref = []
+    for i in test:
+        piece = tokens_to_piece(data["tokens"][data["offsets"][i]:data["offsets"][i + 1]]
+                                .astype(np.int64).tolist())
+        lab = data["labels"][i]
+        ref.append(_piece_figures(piece, int(round(lab[1])), ("major", "minor")[int(lab[2])]))
+    g, r = _summary(gen), _summary(ref)
+    out = {k: {"generated": g[k], "held_out": r[k]} for k in g}
+    out["note"] = ("structure.py definitions; corpus-level means over pieces; parallels pooled "
+                   "over outer-voice moves of multi-part pieces; key+mode: the request (held "
+                   "out: the corpus label) found by both " + " and ".join(INDEPENDENT_FINDERS) +
+                   "; candidate selection uses neither")
+    return out
+
+
+def learned_section(bundle: ModelBundle, targets: list[Conditioning], *, guidance: float,
+                    seed: int = 1000) -> dict:
+    """What the network itself does with the request: one candidate each, no plan (no scale
+    bias, cadences or repeats), no transposition, no candidate choice. The forced tokens (tempo,
+    metre, bar count, instruments) are left out: the grammar, not the model, sets them."""
+    key = {f: [] for f in INDEPENDENT_FINDERS}
+    mode, dens, reg = [], [], []
+    for i, c in enumerate(targets):
+        comp = compose(bundle, c, seed=seed + i, n_candidates=1, guidance=guidance,
+                       key_transpose=False, plan=None, check_originality=False)
+        found = independent_keys(tokens_to_piece(comp.tokens))
+        for f, k in found.items():
+            key[f].append(k == (c.key_tonic, c.mode))
+        mode.append(np.mean([k[1] == c.mode for k in found.values()]))
+        dens.append(abs(comp.measured.density_bucket - density_bucket(c.density)) <= 1)
+        reg.append(abs(comp.measured.pitch_mean - c.register))
+    out = {f"key_and_mode_{f}": round(float(np.mean(v)), 4) for f, v in key.items()}
+    out.update(mode_both_finders_mean=round(float(np.mean(mode)), 4),
+               density_bucket_within_1=round(float(np.mean(dens)), 4),
+               register_mae_semitones=round(float(np.mean(reg)), 3), n_pieces=len(targets),
+               note="single candidate, plan=None, key_transpose=False")
+    return out
 
 
 # --- speed ------------------------------------------------------------------------------------
@@ -379,6 +494,9 @@ def evaluate(checkpoint: Path = DEFAULT_CHECKPOINT, *, n_pieces: int = 64, n_can
         ref = [tokens_to_midi(data["tokens"][data["offsets"][i]:data["offsets"][i + 1]]
                               .astype(np.int64).tolist()) for i in test]
         out["statistics"] = statistics_section([comp.midi for _, comp in comps], ref)
+        out["composition"] = composition_section(comps, data, test)
+        out["control_accuracy"]["learned_before_forcing"] = learned_section(
+            bundle, targets[: max(8, len(targets) // 2)], guidance=guidance)
         if render_dir is not None:
             out["listening"] = render_and_check(comps, Path(render_dir))
     if "speed" in sections:
@@ -392,6 +510,16 @@ def _targets(out: dict) -> dict:
     if "control_accuracy" in out:
         t["control_accuracy_mean>=0.95"] = out["control_accuracy"]["mean"] >= 0.95
         t["too_close==0"] = out["originality"]["too_close"] == 0
+        c = {k: v["generated"] for k, v in out["composition"].items() if isinstance(v, dict)}
+        t["motif_reuse_1bar>=0.2"] = (c["motif_reuse_1bar"] or 0) >= 0.2
+        t["motif_reuse_2bar>=0.08"] = (c["motif_reuse_2bar"] or 0) >= 0.08
+        t["tonic_endings_lines>=0.95"] = (c["tonic_endings_lines"] or 0) >= 0.95
+        t["tonic_endings_multi_part>=0.95"] = (c["tonic_endings_multi_part"] or 0) >= 0.95
+        t["outer_voice_parallels<=0.01"] = (c["outer_voice_parallels"] or 0) <= 0.01
+        t["key_and_mode_both_finders_major>=0.9"] = (
+            (c["key_and_mode_both_finders_major"] or 0) >= 0.9)
+        t["key_and_mode_both_finders_minor>=0.9"] = (
+            (c["key_and_mode_both_finders_minor"] or 0) >= 0.9)
     if "nll" in out:
         t["nll_model<=0.8*nll_ngram"] = out["nll"]["nll_model"] <= 0.8 * out["nll"]["nll_ngram"]
     if "speed" in out:

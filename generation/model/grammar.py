@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-from generation.model.plan import SCALE_PENALTY, Cadence, Plan
+from generation.model.plan import SCALE_PENALTY, TONIC_BONUS, Cadence, Plan
 from generation.model.vocab import MAX_PARTS, VOCAB
 
 K_BAR, K_POS, K_PART, K_VEL, K_PITCH, K_DUR, K_EOS, K_OTHER = range(8)
@@ -83,20 +83,24 @@ def _runs(pitches: list[int], base: int) -> list[tuple[int, int]]:
     return out
 
 
-_SCALE_ROWS: dict[frozenset | None, torch.Tensor] = {}
+_SCALE_ROWS: dict[tuple | None, torch.Tensor] = {}
 
 
-def _scale_row(scale: frozenset | None) -> torch.Tensor:
-    """(V,) float: -SCALE_PENALTY on pitches outside ``scale`` (zeros for None)."""
-    row = _SCALE_ROWS.get(scale)
+def _scale_row(key: tuple[frozenset, frozenset] | None) -> torch.Tensor:
+    """(V,) float: -SCALE_PENALTY on pitches outside the scale, +TONIC_BONUS on the favoured
+    pitch classes (zeros for None)."""
+    row = _SCALE_ROWS.get(key)
     if row is None:
         row = torch.zeros(GRAMMAR.size)
-        if scale is not None:
+        if key is not None:
+            scale, favoured = key
             p0 = GRAMMAR.start[K_PITCH]
             for p in range(128):
                 if p % 12 not in scale:
                     row[p0 + p] = -SCALE_PENALTY
-        _SCALE_ROWS[scale] = row
+                elif p % 12 in favoured:
+                    row[p0 + p] = TONIC_BONUS
+        _SCALE_ROWS[key] = row
     return row
 # mask rows by their interval list; few thousand distinct ones occur (370 bytes each)
 _ROWS: dict[tuple, torch.Tensor] = {}
@@ -304,7 +308,8 @@ class GrammarState:
         """(B, V) logits added before sampling (the plan's scale), or None without plans."""
         if all(s.plan is None for s in self.streams):
             return None
-        rows = [_scale_row(s.plan.scale if s.plan is not None else None) for s in self.streams]
+        rows = [_scale_row(None if s.plan is None else (s.plan.scale, s.plan.favoured))
+                for s in self.streams]
         return torch.stack(rows)
 
     def _repeat(self, s: _Stream, src: int) -> list[int]:

@@ -13,8 +13,9 @@ decoding, and the decoder follows it:
   each part holds one chord tone to the bar line: alternately a half cadence (V) and a full
   one (I); the piece ends on I (a line: the tonic itself; several parts: the tonic triad with
   the root in the bass);
-* pitches outside the requested key's scale are penalised (``SCALE_PENALTY`` in logits), so
-  the key and mode are steered during decoding, not only chosen afterwards.
+* pitches outside the requested key's scale (harmonic minor in minor) are penalised
+  (``SCALE_PENALTY`` in logits) and the tonic triad's favoured (``TONIC_BONUS``), so the key
+  and mode are steered during decoding, not only chosen afterwards.
 
 ``PLAN_VERSION`` is recorded in provenance; ``plan=None`` decodes as before plans existed, so
 tracks composed then still regenerate byte for byte.
@@ -28,10 +29,11 @@ import numpy as np
 
 PLAN_VERSION = "form-v1"
 SCALE_PENALTY = 2.5  # logits subtracted from pitches outside the scale
+TONIC_BONUS = 0.7  # logits added to the tonic triad's pitches (the key is heard, not guessed)
 LINE_FORMS = ("AABB", "AABA")
 PART_SONG_FORMS = ("AAB", "ABC")
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
-MINOR = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (V and cadences)
+MINOR = (0, 2, 3, 5, 7, 8, 11)  # harmonic minor: the leading tone (V and cadences), no b7
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Plan:
     copies: dict[int, int] = field(default_factory=dict)  # bar -> bar it repeats
     cadences: dict[int, Cadence] = field(default_factory=dict)  # bar -> its cadence
     scale: frozenset[int] = frozenset()
+    favoured: frozenset[int] = frozenset()  # the tonic triad
     tonic: int = 0
     mode: str = "major"
 
@@ -114,7 +117,7 @@ def make_plan(*, seed: int, index: int, tonic: int, mode: str, n_bars: int, n_pa
     hold = hold_tick(bar_len, beat_ticks(time_signature))
     plan = Plan(letters, phrases, scale=frozenset((tonic + d) % 12 for d in
                                                   (MINOR if mode == "minor" else MAJOR)),
-                tonic=tonic % 12, mode=mode)
+                favoured=tonic_chord, tonic=tonic % 12, mode=mode)
     first: dict[str, int] = {}
     for k, (start, n) in enumerate(phrases):
         end = start + n - 1

@@ -148,3 +148,31 @@ def empty_beat_rate(piece: Piece) -> float:
         for k in range(n.start // beat, min(n_beats, -(-(n.start + n.dur) // beat))):
             covered[k] = True
     return covered.count(False) / n_beats
+
+
+# --- metre from onsets ------------------------------------------------------------------------
+METRE_FAMILIES = {"2/4": "duple", "4/4": "duple", "2/2": "duple", "3/4": "triple",
+                  "3/8": "triple", "3/2": "triple", "6/8": "compound", "9/8": "compound",
+                  "12/8": "compound", "6/4": "compound"}
+# (bar period, beat) in ticks for each family, as a listener would count it
+_FAMILY_GRID = {"duple": (24, 12), "triple": (36, 12), "compound": (36, 18)}
+
+
+def metre_from_onsets(piece: Piece) -> str:
+    """duple / triple / compound from onsets alone (duration-weighted accents): the family whose
+    bar starts stand out most over its off-beat eighths (onsets off its beats)."""
+    w: dict[int, float] = {}
+    for n in piece.notes:
+        w[n.start] = w.get(n.start, 0.0) + min(n.dur, 48)
+    if not w:
+        return "duple"
+    end = max(w) + 1
+    scores = {}
+    for fam, (period, beat) in _FAMILY_GRID.items():
+        unit = 6  # eighth notes: the off-beats of both beat sizes
+        bars = max(1, -(-end // period))
+        down = sum(v for t, v in w.items() if t % period == 0) / bars
+        off = sum(v for t, v in w.items() if t % beat and t % unit == 0) / (
+            bars * (period // unit - period // beat))
+        scores[fam] = down - off
+    return max(scores, key=lambda f: (scores[f], f))

