@@ -1,16 +1,4 @@
-import contextlib
-import io
-
 from django.apps import AppConfig
-
-
-def import_fluidsynth_quietly() -> None:
-    """pyfluidsynth >= 1.4 prints where it found libfluidsynth on stdout when ``CI`` is set, and
-    pretty_midi imports it. Commands print JSON on stdout, so a Django process imports it once,
-    with that line discarded, before anything else can (without libfluidsynth only rendering
-    fails, and says so itself)."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(ImportError):
-        import fluidsynth  # noqa: F401
 
 
 class GenerationConfig(AppConfig):
@@ -21,7 +9,6 @@ class GenerationConfig(AppConfig):
     def ready(self) -> None:
         """Give accounts what it cannot import: the styles and instruments a listener may name,
         and generation's part of a listener's data export and erasure."""
-        import_fluidsynth_quietly()
         from accounts import personal_data, vocabulary
         from generation import selectors
         from generation.audio.styles import style_names

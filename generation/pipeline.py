@@ -85,7 +85,7 @@ def soundfont_sha256() -> str:
 
 
 def midi_from_bytes(data: bytes):
-    import pretty_midi
+    from generation.midi_lib import pretty_midi
 
     return pretty_midi.PrettyMIDI(io.BytesIO(data))
 

@@ -73,3 +73,17 @@ def test_no_fault_injection_sits_in_the_production_path():
             assert "FAULT_STAGE_PAUSE" not in text, path
             if path.name == "jobs.py":
                 assert "time.sleep" not in text, path
+
+
+def test_importing_what_uses_pretty_midi_prints_nothing_even_on_ci():
+    """Regression (CI): pyfluidsynth prints "'fluidsynth' was found at ..." on stdout when CI is
+    set; bench_ranking's child, verify_track and every --json command print JSON there."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import generation.model.vocab, generation.audio.render, generation.audio.arrange, "
+            "recommendations.engine.features")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "CI": "1"})
+    assert out.stdout == ""

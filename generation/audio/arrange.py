@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 from generation.audio.grooves import KITS, fill_hits, groove_hits
 from generation.audio.metre import FEELS, Feel, feel

@@ -275,7 +275,9 @@ def encode_checked(
             again, again_measured = remaster(ceiling, target)
             r = encode(again, sample_rate, tags=tags, specs=(spec,), workers=1, measured=again_measured)[0]
             m, rounds = measure_encoded(r.data, r.extension), rounds + 1
-        out.append(replace(r, decoded={**m, "master_ceiling_dbtp": round(ceiling, 3),
-                                       "master_target_lufs": round(target, 3), "remasters": rounds,
+        # the ceiling and target exactly as the re-master was asked (not rounded): verify_track
+        # masters again from them and must get the same samples
+        out.append(replace(r, decoded={**m, "master_ceiling_dbtp": ceiling,
+                                       "master_target_lufs": target, "remasters": rounds,
                                        "passed": within_gates(m)}))  # fmt: skip
     return out

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 FRAME_S = 0.005
 FINDERS = ("temperleykostkapayne", "aardenessen")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 from generation.audio import loudness
 

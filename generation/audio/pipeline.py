@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 from generation.audio.arrange import arrange
 from generation.audio.encode import RENDITIONS, Rendition, RenditionSpec, encode_checked

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 from generation.gm import program_family
 

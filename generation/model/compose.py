@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 import torch
 
 from generation.model.attributes import Attributes, density_bucket, measure, part_continuity

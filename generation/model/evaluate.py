@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 import torch
 
 from generation.model.attributes import _PROFILES, density_bucket, measure, part_continuity

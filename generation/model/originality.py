@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
+from generation.midi_lib import pretty_midi
 
 from generation.model.vocab import tokens_to_piece
 

@@ -23,6 +23,16 @@ class CatalogFilter(django_filters.FilterSet):
         model = Track
         fields = ("style", "mood", "tempo_min", "tempo_max", "key", "mode")
 
+    def is_valid(self):
+        """A parameter that is sent must say something: ``?tempo_min=`` is a 400 naming tempo_min,
+        not "no filter" (django-filter would ignore it)."""
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and any(not value.strip() for value in self.data.getlist(name)):
+                self.form.add_error(name, "must not be empty; leave the parameter out to not filter by it")
+                valid = False
+        return valid
+
     def filter_number(self, queryset, name, value):
         return queryset.filter(**{name: float(value)})  # JSON compares floats, not Decimals
 

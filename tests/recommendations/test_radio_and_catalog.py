@@ -95,3 +95,11 @@ def test_a_bad_filter_is_refused_by_name(alice_client, catalog):
                           ({"mode": "dorian"}, "mode")):
         response = alice_client.get("/api/v1/catalog", params)
         assert response.status_code == 400 and field in response.json()["error"]["fields"], (params, response.json())
+
+
+def test_an_empty_filter_is_refused_by_name_not_ignored(alice_client, catalog):
+    """Regression (schemathesis ST201): ``?tempo_min=`` answered 200 with the whole catalog."""
+    for field in ("tempo_min", "tempo_max", "key", "mode", "style", "mood"):
+        response = alice_client.get(f"/api/v1/catalog?{field}=")
+        assert response.status_code == 400 and field in response.json()["error"]["fields"], (field, response.json())
+    assert alice_client.get("/api/v1/catalog?tempo_min=0").status_code == 200

@@ -2,7 +2,7 @@
 
 import json
 
-import pretty_midi
+from generation.midi_lib import pretty_midi
 from django.core.management.base import BaseCommand, CommandError
 
 from generation.model.originality import check_originality, load_index
