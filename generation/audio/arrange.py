@@ -25,12 +25,12 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
 from generation.audio.grooves import KITS, fill_hits, groove_hits
 from generation.audio.metre import FEELS, Feel, feel
 from generation.audio.styles import BASS, CHORDS, COUNTER, MELODY, PAD, Part, Style, get_style
 from generation.gm import ALL_FAMILIES, DRUMS, program_family
+from generation.midi_lib import pretty_midi
 
 END_MARGIN_S = 0.4  # the last note ends this long before length_s; the release tail fills it
 FINAL_HOLD_S = 1.2  # at least this long for the final chord to ring

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from generation.midi_lib import pretty_midi
 
 FRAME_S = 0.005

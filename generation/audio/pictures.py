@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
 from generation.audio import loudness
+from generation.midi_lib import pretty_midi
 
 DPI = 100
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
 from generation.audio.arrange import arrange
 from generation.audio.encode import RENDITIONS, Rendition, RenditionSpec, encode_checked
@@ -28,6 +27,7 @@ from generation.audio.pictures import piano_roll_png, waveform_png
 from generation.audio.render import iter_stems, soundfont_sha256, stem_name
 from generation.audio.styles import get_style
 from generation.audio.tags import TrackTags
+from generation.midi_lib import pretty_midi
 
 SAMPLE_RATE = 44100
 

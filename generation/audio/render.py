@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
 from generation.midi_lib import pretty_midi
 
 DEFAULT_SOUNDFONTS = (

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+
 from generation.midi_lib import pretty_midi
 
 SENTINEL = 127  # generation.model.originality separates melodies in its index with this

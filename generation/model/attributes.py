@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
 from generation.gm import program_family
+from generation.midi_lib import pretty_midi
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])

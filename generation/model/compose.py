@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 import torch
 
+from generation.midi_lib import pretty_midi
 from generation.model.attributes import Attributes, density_bucket, measure, part_continuity
 from generation.model.conditioning import SCHEMA_VERSION, Conditioning, model_features
 from generation.model.decoder import Decoder

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 import torch
 
+from generation.midi_lib import pretty_midi
+from generation.model import structure
 from generation.model.attributes import _PROFILES, density_bucket, measure, part_continuity
 from generation.model.compose import ModelBundle, compose, header_tokens, load_bundle
 from generation.model.conditioning import FAMILIES, Conditioning, model_features
@@ -24,7 +25,6 @@ from generation.model.ngram import NGram
 from generation.model.originality import check_originality
 from generation.model.sampling import sample_tokens
 from generation.model.train import DEFAULT_CHECKPOINT, Batcher, TrainConfig, evaluate_nll
-from generation.model import structure
 from generation.model.vocab import (
     TIME_SIGNATURES,
     VOCAB,

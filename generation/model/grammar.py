@@ -368,7 +368,7 @@ class GrammarState:
                 if t != s.queue[0]:
                     raise ValueError("a forced token was not emitted")
                 s.queue.pop(0)
-            if k == K_BAR or k == K_POS:
+            if k in (K_BAR, K_POS):
                 if s.top_now >= 0:
                     s.prev_top = s.top_now
                 if s.bass_now >= 0:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
+from generation.midi_lib import pretty_midi
 from generation.model.vocab import tokens_to_piece
 
 REPO = Path(__file__).resolve().parents[2]

@@ -90,7 +90,7 @@ def sample_tokens(
         tok = _top_p_sample(lg, temperature, top_p, gen)
         forced = state.forced()
         if any(t is not None for t in forced):
-            tok = torch.tensor([int(t) if f is None else f for t, f in zip(tok.tolist(), forced)])
+            tok = torch.tensor([int(t) if f is None else f for t, f in zip(tok.tolist(), forced, strict=True)])
         finished = state.update(tok)
         hist[rows, n] = tok
         n += 1

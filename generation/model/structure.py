@@ -121,7 +121,7 @@ def outer_parallels(piece: Piece) -> tuple[int, int]:
     """(parallel perfect moves, moves where both outer voices change)."""
     pairs = outer_voices(piece)
     par = moves = 0
-    for (t0, b0), (t1, b1) in zip(pairs, pairs[1:]):
+    for (t0, b0), (t1, b1) in zip(pairs, pairs[1:], strict=False):
         if t0 == t1 or b0 == b1:
             continue
         moves += 1

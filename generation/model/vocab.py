@@ -29,9 +29,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from generation.midi_lib import pretty_midi
 
 from generation.gm import GM_FAMILIES, program_family
+from generation.midi_lib import pretty_midi
 
 VOCAB_VERSION = "remi-v1"
 TICKS_PER_QUARTER = 12

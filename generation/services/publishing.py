@@ -157,7 +157,6 @@ def _heard(job: GenerationJob) -> dict:
 
 
 def _rows(job, track_id, record, document, key, pictures, certificate, claims) -> Track:
-    composition = job.work["composition"]
     track = Track.objects.create(
         id=track_id,
         job=job,

@@ -2,9 +2,9 @@
 
 import json
 
-from generation.midi_lib import pretty_midi
 from django.core.management.base import BaseCommand, CommandError
 
+from generation.midi_lib import pretty_midi
 from generation.model.originality import check_originality, load_index
 
 

@@ -8,7 +8,7 @@ from generation.model.compose import compose, load_bundle
 from generation.model.conditioning import Conditioning
 from generation.model.grammar import GrammarState
 from generation.model.plan import make_plan, phrase_lengths
-from generation.model.structure import motif_reuse, outer_parallels, tonic_ending
+from generation.model.structure import motif_reuse, tonic_ending
 from generation.model.vocab import VOCAB, Piece, bar_ticks, tokens_to_piece
 
 
@@ -27,7 +27,7 @@ def _decode(plans, ts, n_parts, target, seed=0):
         tok = torch.multinomial(torch.softmax(logits.masked_fill(~m, -1e9), -1), 1,
                                 generator=gen)[:, 0]
         forced = st.forced()
-        tok = torch.tensor([int(t) if f is None else f for t, f in zip(tok.tolist(), forced)])
+        tok = torch.tensor([int(t) if f is None else f for t, f in zip(tok.tolist(), forced, strict=True)])
         st.update(tok)
         for b in range(B):
             if seqs[b][-1] != VOCAB.eos:
@@ -66,7 +66,7 @@ def test_it_repeats_a_lines_strains_with_a_new_ending_and_ends_on_the_tonic_held
 def test_it_ends_several_parts_on_the_tonic_triad_with_the_root_in_the_bass():
     plans = [make_plan(seed=s, index=1, tonic=9, mode="minor", n_bars=8, n_parts=3,
                        time_signature="3/4", bar_len=36) for s in range(6)]
-    for plan, piece in zip(plans, _decode(plans, "3/4", 3, 8), strict=True):
+    for _plan, piece in zip(plans, _decode(plans, "3/4", 3, 8), strict=True):
         assert tonic_ending(piece, 9, "minor"), piece.notes[-6:]
         chord = [n for n in piece.notes if n.start == 7 * 36 + 12]
         assert sorted(n.part for n in chord) == [0, 1, 2]
