@@ -27,3 +27,15 @@ def registration_attempt_on_existing(*, email: str) -> None:
         "Somebody asked to open a Cadenza account with this address, which already has one. Nothing "
         "was changed. If it was you, sign in with your password; if not, you can ignore this e-mail.",
     )
+
+
+def password_reset(*, email: str, token: str) -> None:
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    _send(
+        email,
+        "Reset your Cadenza password",
+        "Somebody (we hope you) asked to reset the password of the Cadenza account with this address.\n\n"
+        f"Your reset code: {token}\n\n"
+        f"Enter it in the app with a new password within {minutes} minutes; it works once. If you did not "
+        "ask, ignore this e-mail: your password stays as it is.",
+    )

@@ -155,3 +155,12 @@ def unsign_local_url(token: str) -> str:
     payload = signing.loads(token, salt=URL_SALT, max_age=3600)
     signing.loads(token, salt=URL_SALT, max_age=payload["ttl"])
     return payload["k"]
+
+
+def unsign_local_url_with_life(token: str) -> tuple[str, int]:
+    """``unsign_local_url``, and the whole seconds the URL has left to live (>= 0)."""
+    key = unsign_local_url(token)
+    payload = signing.loads(token, salt=URL_SALT, max_age=3600)
+    signed_at = signing.b62_decode(token.rsplit(":", 2)[-2])  # TimestampSigner: value:timestamp:signature
+    now = int(datetime.now(tz=UTC).timestamp())
+    return key, max(0, int(payload["ttl"]) - (now - signed_at))

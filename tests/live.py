@@ -19,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_DB = int(os.environ.get("CADENZA_TEST_REDIS_DB", "11"))
 UNTHROTTLED = {f"THROTTLE_{scope}": "100000/min" for scope in
-               ("USER", "ANON", "GENERATIONS", "REGISTER", "REGISTER_EMAIL", "LOGIN", "EVENTS", "REPORTS")}
+               ("USER", "ANON", "GENERATIONS", "REGISTER", "REGISTER_EMAIL", "LOGIN", "EVENTS", "REPORTS",
+                "REFRESH", "PASSWORD_RESET", "PASSWORD_RESET_EMAIL", "PASSWORD_CHANGE", "GENERATION_POLL")}
 
 
 def _free_port() -> int:

@@ -45,6 +45,51 @@ class RegisterInput(StrictSerializer):
         return value
 
 
+def _display_name_field() -> serializers.CharField:
+    return serializers.CharField(max_length=80, allow_blank=True, trim_whitespace=False)
+
+
+def _password_field(**options) -> serializers.CharField:
+    return serializers.CharField(max_length=128, write_only=True, trim_whitespace=False, **options)
+
+
+class MeInput(StrictSerializer):
+    """What a listener may change about their account (the address and password have their own)."""
+
+    display_name = _display_name_field()
+
+    def validate_display_name(self, value: str) -> str:
+        problem = display_name_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class PasswordChangeInput(StrictSerializer):
+    current_password = _password_field()
+    new_password = _password_field(min_length=8, help_text="judged by the password policy (400 names it)")
+
+
+class PasswordResetInput(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(StrictSerializer):
+    token = serializers.CharField(max_length=200, help_text="the code the reset e-mail gave")
+    new_password = _password_field(min_length=8, help_text="judged by the password policy (400 names it)")
+
+
+class AcceptedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class TokenPairOutput(serializers.Serializer):
+    """A signed-in session: a short-lived access token and the refresh token that renews it."""
+
+    access = serializers.CharField(help_text="Bearer token for the API (minutes)")
+    refresh = serializers.CharField(help_text="POST to /auth/token/refresh for a new pair (days); single-use")
+
+
 class RegisteredOutput(serializers.Serializer):
     """What registration answers, the same whether or not the address already had an account."""
 
@@ -71,7 +116,11 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 class PreferencesInput(StrictSerializer):
-    """A full set of listening preferences (PATCH merges the current version in first)."""
+    """A full set of listening preferences (PATCH merges the current version in first). The
+    body GET answered is accepted as it is: its read-only fields are ignored."""
+
+    version = serializers.IntegerField(read_only=True, help_text="read-only: ignored on input")
+    created_at = serializers.DateTimeField(read_only=True, help_text="read-only: ignored on input")
 
     styles = serializers.ListField(
         child=serializers.ChoiceField(choices=vocabulary.STYLES), max_length=len(vocabulary.STYLES)
@@ -119,6 +168,37 @@ class PreferencesInput(StrictSerializer):
 
 
 class PreferencesOutput(serializers.ModelSerializer):
+    styles = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.STYLES))
+    moods = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.MOODS))
+    preferred_instruments = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.INSTRUMENT_FAMILIES))
+    avoided_instruments = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.INSTRUMENT_FAMILIES))
+
     class Meta:
         model = PreferenceVersion
-        exclude = ("id", "user")
+        fields = ("version", "created_at", "styles", "moods", "tempo_min", "tempo_max", "energy",
+                  "preferred_instruments", "avoided_instruments", "mode", "length_min_s", "length_max_s",
+                  "exploration")
+        read_only_fields = fields
+
+
+class ExportUserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    public_id = serializers.UUIDField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportPreferenceVersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class MeExportOutput(serializers.Serializer):
+    """Every personal row: the account and its preference versions, then one list per kind of
+    row the other apps keep (listening events, tracks, playlists, reports …)."""
+
+    user = ExportUserOutput()
+    preference_versions = ExportPreferenceVersionOutput(many=True, help_text="each with every preference field")

@@ -11,8 +11,20 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.api.throttles import RegisterClientThrottle, RegisterEmailThrottle
+from accounts.api.throttles import (
+    PasswordResetClientThrottle,
+    PasswordResetEmailThrottle,
+    RefreshThrottle,
+    RegisterClientThrottle,
+    RegisterEmailThrottle,
+)
+from config.api import conditional
 from config.api.errors import error_body
+
+
+def _password_refused(rejected: services.PasswordRejected, field: str) -> Response:
+    return Response(error_body("invalid", f"Invalid input: {field}.", {field: rejected.messages}),
+                    status=status.HTTP_400_BAD_REQUEST)
 
 
 class RegisterApi(APIView):
@@ -30,10 +42,7 @@ class RegisterApi(APIView):
         try:
             services.registration_request(**data.validated_data)
         except services.PasswordRejected as rejected:
-            return Response(
-                error_body("invalid", "Invalid input: password.", {"password": rejected.messages}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _password_refused(rejected, "password")
         body = {
             "email": data.validated_data["email"],
             "display_name": data.validated_data["display_name"],
@@ -49,13 +58,22 @@ class TokenApi(TokenObtainPairView):
     throttle_scope = "login"
     error_statuses = (401,)  # wrong e-mail or password
 
+    @extend_schema(responses={200: s.TokenPairOutput})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
 
 class TokenRefreshApi(TokenRefreshView):
-    """Refresh token → new access token."""
+    """Refresh token → a new pair (the one sent stops working). Throttled per listener, not with
+    sign-in's per-address limit."""
 
     serializer_class = s.TokenRefreshInput
-    throttle_scope = "login"
+    throttle_classes = (RefreshThrottle,)
     error_statuses = (401,)  # refresh token expired, blacklisted or its account erased
+
+    @extend_schema(responses={200: s.TokenPairOutput})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutApi(APIView):
@@ -82,11 +100,18 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    """The signed-in listener; DELETE erases the account and its personal data."""
+    """The signed-in listener; PATCH changes the display name; DELETE erases the account and its
+    personal data."""
 
     @extend_schema(responses={200: s.UserOutput})
     def get(self, request):
         return Response(s.UserOutput(request.user).data)
+
+    @extend_schema(request=s.MeInput, responses={200: s.UserOutput})
+    def patch(self, request):
+        data = s.MeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(s.UserOutput(services.user_rename(user=request.user, **data.validated_data)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request):
@@ -94,10 +119,69 @@ class MeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PasswordChangeApi(APIView):
+    """Change the password (the current one first); every refresh token of the account stops
+    working, this device's too: sign in again with the new password."""
+
+    throttle_scope = "password_change"
+
+    @extend_schema(request=s.PasswordChangeInput, responses={204: None})
+    def post(self, request):
+        data = s.PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.password_change(user=request.user, **data.validated_data)
+        except services.PasswordWrong as wrong:
+            return Response(error_body("invalid", "Invalid input: current_password.", {"current_password": [str(wrong)]}),
+                            status=status.HTTP_400_BAD_REQUEST)
+        except services.PasswordRejected as rejected:
+            return _password_refused(rejected, "new_password")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetApi(APIView):
+    """Ask for a password-reset code by e-mail. Always 202, whether or not the address has an
+    account; throttled per client address and per e-mail address."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (PasswordResetClientThrottle, PasswordResetEmailThrottle)
+
+    @extend_schema(request=s.PasswordResetInput, responses={202: s.AcceptedOutput})
+    def post(self, request):
+        data = s.PasswordResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        body = {"detail": "If an account has this address, we have e-mailed it a reset code."}
+        return Response(s.AcceptedOutput(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    """Set a new password with the e-mailed code (it works once and expires); every refresh token
+    of the account stops working."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (PasswordResetClientThrottle,)
+
+    @extend_schema(request=s.PasswordResetConfirmInput, responses={204: None})
+    def post(self, request):
+        data = s.PasswordResetConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.password_reset_confirm(**data.validated_data)
+        except services.ResetTokenInvalid as invalid:
+            return Response(error_body("invalid", "Invalid input: token.", {"token": [str(invalid)]}),
+                            status=status.HTTP_400_BAD_REQUEST)
+        except services.PasswordRejected as rejected:
+            return _password_refused(rejected, "new_password")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeExportApi(APIView):
     """Every personal row of the signed-in listener, as one JSON document."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.MeExportOutput})
     def get(self, request):
         return Response(selectors.user_export(user=request.user))
 
@@ -105,9 +189,10 @@ class MeExportApi(APIView):
 class PreferencesApi(APIView):
     """The current preferences; PUT replaces them, PATCH changes some. Each write is a new version."""
 
-    @extend_schema(responses={200: s.PreferencesOutput})
+    @extend_schema(parameters=[conditional.IF_NONE_MATCH], responses=conditional.responses(s.PreferencesOutput))
     def get(self, request):
-        return Response(s.PreferencesOutput(selectors.preferences_current(user=request.user)).data)
+        body = s.PreferencesOutput(selectors.preferences_current(user=request.user)).data
+        return conditional.respond(request, body)
 
     @extend_schema(request=s.PreferencesInput, responses={200: s.PreferencesOutput})
     def put(self, request):
@@ -125,4 +210,4 @@ class PreferencesApi(APIView):
         parsed = s.PreferencesInput(data=data)
         parsed.is_valid(raise_exception=True)
         version = services.preferences_update(user=request.user, changes=parsed.validated_data)
-        return Response(s.PreferencesOutput(version).data)
+        return conditional.respond(request, s.PreferencesOutput(version).data)

@@ -1,13 +1,23 @@
 """Endpoints that belong to no account and no app: liveness and readiness of the process."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import error_body
+from config.api.schema import ErrorResponse
 from config.readiness import check_all
+
+
+class HealthOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=("ok",))
+
+
+class ReadyOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=("ready",))
+    checks = serializers.DictField(child=serializers.CharField(), help_text='part → "ok" or what is wrong')
 
 
 class HealthApi(APIView):
@@ -17,7 +27,7 @@ class HealthApi(APIView):
     authentication_classes = ()
     throttle_classes = ()
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: HealthOutput})
     def get(self, request):
         return Response({"status": "ok"})
 
@@ -29,7 +39,7 @@ class ReadyApi(APIView):
     authentication_classes = ()
     throttle_classes = ()
 
-    @extend_schema(responses={200: dict, 503: dict})
+    @extend_schema(responses={200: ReadyOutput, 503: ErrorResponse("Not ready: `error.message` names the parts down.")})
     def get(self, request):
         checks = check_all()
         failing = sorted(name for name, result in checks.items() if result != "ok")

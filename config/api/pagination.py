@@ -37,6 +37,11 @@ class NewestFirstCursorPagination(CursorPagination):
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
         return parameters
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["next", "previous", "results"]  # always present (null at an end)
+        return paginated
+
     def paginate_queryset(self, queryset, request, view=None) -> list[Any] | None:
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)

@@ -68,8 +68,21 @@ def ErrorResponse(description: str = "") -> OpenApiResponse:  # noqa: N802 - rea
     return OpenApiResponse(response=ErrorOutput, description=description)
 
 
+_INTEGER_HEADER = {"schema": {"type": "integer", "minimum": 0}}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {**_INTEGER_HEADER, "description": "Requests the tightest window allows."},
+    "RateLimit-Remaining": {**_INTEGER_HEADER, "description": "Requests left in that window."},
+    "RateLimit-Reset": {**_INTEGER_HEADER, "description": "Seconds until that window frees a request."},
+}
+RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                      "description": "Seconds to wait before trying again."}}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"},
+                        "description": "Send it back as `If-None-Match`: 304 while unchanged."}}
+
+
 class CadenzaAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, plus the error responses each operation can give."""
+    """drf-spectacular's AutoSchema, plus the error responses each operation can give and the
+    headers an app reads (RateLimit-*, Retry-After, ETag)."""
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -79,6 +92,16 @@ class CadenzaAutoSchema(AutoSchema):
             given = str(responses.get(code, {}).get("description") or "")
             error["description"] = given if given and given != str(_("No response body")) else ERROR_DESCRIPTIONS.get(code, "Error.")
             responses[code] = error
+        throttled = bool(self.view.get_throttles()) if hasattr(self.view, "get_throttles") else False
+        conditional = "304" in responses
+        for code, response in responses.items():
+            headers = dict(RATE_LIMIT_HEADERS) if throttled else {}
+            if code == "429":
+                headers |= RETRY_AFTER_HEADER
+            if conditional and code in ("200", "304"):
+                headers |= ETAG_HEADER
+            if headers:
+                response["headers"] = {**response.get("headers", {}), **headers}
         return responses
 
     def _map_basic_serializer(self, serializer, direction):

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.api.middleware.ApiErrorsMiddleware",
+    "config.api.middleware.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -194,6 +195,8 @@ CACHES = {
 # ------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cadenza <no-reply@cadenza.invalid>")
+# A password-reset code works once, for this long (seconds).
+PASSWORD_RESET_TIMEOUT = env.int("CADENZA_PASSWORD_RESET_SECONDS", default=3600)
 
 # ------------------------------------------------------------------------------
 # API
@@ -211,14 +214,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.CadenzaAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "config.api.throttles.AnonRateThrottle",
+        "config.api.throttles.UserRateThrottle",
+        "config.api.throttles.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
+        # per refresh token's listener (a carrier NAT puts many phones behind one address)
+        "refresh": env.str("THROTTLE_REFRESH", default="30/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),  # per client address
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),  # per address
+        "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),  # per listener
+        "generation_poll": env.str("THROTTLE_GENERATION_POLL", default="120/min"),  # GET /generations/{id}
         "register": env.str("THROTTLE_REGISTER", default="20/hour"),  # per client address
         "register_email": env.str("THROTTLE_REGISTER_EMAIL", default="5/hour"),  # per e-mail address
         "events": env.str("THROTTLE_EVENTS", default="1200/min"),
@@ -250,6 +259,8 @@ SPECTACULAR_SETTINGS = {
         "MoodEnum": "accounts.vocabulary.MOODS",
         "KeyModeEnum": "accounts.vocabulary.KEY_MODES",
         "PreferredModeEnum": "accounts.models.Mode",
+        "EventKindEnum": "recommendations.models.EventKind",
+        "EntryKindEnum": "recommendations.api.serializers.ENTRY_KINDS",
     },
 }
 

@@ -27,6 +27,14 @@ if not CADENZA_PUBLISH_WITHOUT_C2PA:
             "(every provenance record then says so)."
         )
 
+# E-mail (registration notices, password-reset codes) goes out over SMTP: EMAIL_URL, e.g.
+# smtp+tls://user:password@mail.example:587. Printing them to the console would lose them.
+if not env.str("EMAIL_URL", default="").startswith(("smtp://", "smtp+tls://", "smtp+ssl://", "smtps://")):
+    raise ImproperlyConfigured(
+        "EMAIL_URL (smtp://, smtp+tls:// or smtp+ssl://user:password@host:port) is required in production: "
+        "password-reset codes are e-mailed."
+    )
+
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")  # no default: refuse to guess the host names
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("tracks/<uuid:pk>/licence", views.TrackLicenceApi.as_view(), name="track-licence"),
     path("tracks/<uuid:pk>/report", views.TrackReportApi.as_view(), name="track-report"),
     path("styles", views.StylesApi.as_view(), name="styles"),
+    path("me/quota", views.QuotaApi.as_view(), name="me-quota"),
     path("licences/verify", views.LicenceVerifyApi.as_view(), name="licence-verify"),
 ]

@@ -8,16 +8,19 @@ import re
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import conditional
 from config.api.errors import error_body
+from config.api.schema import ErrorResponse
 from generation import objects, selectors
 from generation.api import serializers as s
-from generation.services import licences, reports
+from generation.services import jobs, licences, reports
 
 
 class GenerationsApi(generics.ListAPIView):
@@ -32,7 +35,10 @@ class GenerationsApi(generics.ListAPIView):
 
 
 class GenerationDetailApi(APIView):
-    """One job: status, stage, progress, error, and the track once published."""
+    """One job: status, stage, progress, error, and the track once published. Polled: throttled
+    in a scope of its own (``THROTTLE_GENERATION_POLL``), not with the list and POST."""
+
+    throttle_scope = "generation_poll"
 
     @extend_schema(responses={200: s.JobOutput})
     def get(self, request, pk):
@@ -53,10 +59,10 @@ class TracksApi(generics.ListAPIView):
 class TrackDetailApi(APIView):
     """A track: attributes, renditions with signed URLs, licence summary and links."""
 
-    @extend_schema(responses={200: s.TrackOutput})
+    @extend_schema(parameters=[conditional.IF_NONE_MATCH], responses=conditional.responses(s.TrackOutput))
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
-        return Response(s.TrackOutput(track, context={"request": request}).data)
+        return conditional.respond(request, s.TrackOutput(track, context={"request": request}).data, signed_urls=True)
 
 
 class TrackMidiApi(APIView):
@@ -71,7 +77,7 @@ class TrackMidiApi(APIView):
 class TrackProvenanceApi(APIView):
     """The full provenance record, with the review history as it stands."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.ProvenanceOutput})
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
         history = [
@@ -83,7 +89,7 @@ class TrackProvenanceApi(APIView):
 class TrackLicenceApi(APIView):
     """The caller's licence for the track, with its certificate."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.LicenceOutput})
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
         licence = selectors.licence_for(user=request.user, track=track)
@@ -109,7 +115,7 @@ class TrackReportApi(APIView):
 
     throttle_scope = "reports"
 
-    @extend_schema(request=s.ReportInput, responses={201: s.ReportOutput, 409: dict})
+    @extend_schema(request=s.ReportInput, responses={201: s.ReportOutput, 409: ErrorResponse()})
     def post(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
         data = s.ReportInput(data=request.data)
@@ -126,11 +132,22 @@ class StylesApi(APIView):
 
     permission_classes = (AllowAny,)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(parameters=[conditional.IF_NONE_MATCH], responses=conditional.responses(s.StylesOutput))
     def get(self, request):
         from generation.audio.styles import STYLES
 
-        return Response({"results": [style.as_dict() for style in STYLES.values()]})
+        return conditional.respond(request, {"results": [style.as_dict() for style in STYLES.values()]})
+
+
+class QuotaApi(APIView):
+    """How much of the daily generation quota the listener has used and has left."""
+
+    @extend_schema(responses={200: s.QuotaOutput})
+    def get(self, request):
+        quota = jobs.quota_status(user=request.user)
+        body = {"limit": quota.limit, "used": quota.used, "remaining": quota.remaining, "window_s": quota.window_s,
+                "next_unit_at": quota.next_unit_at, "retry_after_s": quota.retry_after_s(timezone.now())}
+        return Response(s.QuotaOutput(body).data)
 
 
 class LicenceVerifyApi(APIView):
@@ -138,7 +155,7 @@ class LicenceVerifyApi(APIView):
 
     permission_classes = (AllowAny,)
 
-    @extend_schema(request=s.LicenceVerifyInput, responses={200: dict})
+    @extend_schema(request=s.LicenceVerifyInput, responses={200: s.LicenceVerifyOutput})
     def post(self, request):
         data = s.LicenceVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,7 +169,7 @@ class LicenceKeyApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.LicenceKeyOutput})
     def get(self, request):
         return Response(licences.public_key_document())
 
@@ -163,9 +180,18 @@ RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 def signed_object(request, token: str):
     """Embedded default only: serve a local object named by a signed, expiring token, with Range."""
     try:
-        key = objects.unsign_local_url(token)
+        key, life_left = objects.unsign_local_url_with_life(token)
     except signing.BadSignature:
         return HttpResponse(status=403)
+    response = _object_response(request, key)
+    if response.status_code in (200, 206):
+        # a cache may keep the bytes, for this listener only, no longer than the URL lives
+        response["Cache-Control"] = f"private, max-age={life_left}"
+    return response
+
+
+def _object_response(request, key: str):
+    """The object's bytes, or the range of them the request asks for."""
     if not default_storage.exists(key):
         raise Http404
     size = default_storage.size(key)

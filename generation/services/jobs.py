@@ -10,11 +10,12 @@ its own work at once, and a lease left by a dead worker expires for the reaper.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -56,7 +57,29 @@ PHASE_OF_STATUS: dict[str, str] = {
 
 
 class QuotaExceeded(Exception):
-    """The listener has used their generations for the period."""
+    """The listener has used their generations for the period; ``retry_after_s`` says when the
+    next one frees."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """A listener's generation quota as it stands: a rolling window of ``window_s`` seconds."""
+
+    limit: int
+    used: int
+    remaining: int
+    window_s: int
+    next_unit_at: datetime | None  # when the oldest job in the window leaves it (None: none used)
+
+    def retry_after_s(self, now: datetime) -> int:
+        """Seconds until a unit frees (0 while some are left)."""
+        if self.remaining > 0 or self.next_unit_at is None:
+            return 0
+        return max(1, math.ceil((self.next_unit_at - now).total_seconds()))
 
 
 class StorageUnavailable(Exception):
@@ -104,9 +127,10 @@ def generation_job_create(
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)  # serialises this listener's requests
         if charge_quota:
-            used = generations_used_today(user=user)
-            if used >= settings.CADENZA_GENERATION_QUOTA_PER_DAY:
-                raise QuotaExceeded(f"{used} generations in the last 24 hours")
+            quota = quota_status(user=user)
+            if quota.remaining <= 0:
+                raise QuotaExceeded(f"{quota.used} generations in the last 24 hours",
+                                    retry_after_s=quota.retry_after_s(timezone.now()))
         job = GenerationJob.objects.create(
             user=user,
             overrides=overrides or {},
@@ -128,10 +152,28 @@ def generation_job_create(
     return job
 
 
+QUOTA_WINDOW = timedelta(days=1)
+
+
 def generations_used_today(*, user: User) -> int:
     """Jobs the listener created in the last 24 hours (what the daily quota counts)."""
-    since = timezone.now() - timedelta(days=1)
+    since = timezone.now() - QUOTA_WINDOW
     return GenerationJob.objects.filter(user=user, created_at__gte=since).count()
+
+
+def quota_status(*, user: User) -> QuotaStatus:
+    """How much of the daily quota the listener has used and has left, and when a unit frees."""
+    now = timezone.now()
+    in_window = GenerationJob.objects.filter(user=user, created_at__gte=now - QUOTA_WINDOW)
+    used = in_window.count()
+    limit = settings.CADENZA_GENERATION_QUOTA_PER_DAY
+    # the unit that frees first when the quota is spent: the oldest of the last `limit` jobs
+    # (with more used than the limit, a unit frees only when enough of the oldest have left)
+    surplus = max(0, used - limit)
+    firsts = list(in_window.order_by("created_at").values_list("created_at", flat=True)[surplus:surplus + 1])
+    oldest = firsts[0] if firsts else None
+    return QuotaStatus(limit=limit, used=used, remaining=max(0, limit - used), window_s=int(QUOTA_WINDOW.total_seconds()),
+                       next_unit_at=oldest + QUOTA_WINDOW if oldest else None)
 
 
 def enqueue_or_leave_to_reaper(job: GenerationJob) -> None:

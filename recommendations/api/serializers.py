@@ -1,19 +1,39 @@
 """Input and output shapes of the recommendations API."""
 
 from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import vocabulary
 from config.api.serializers import StrictSerializer
 from generation import objects
 from generation.services.jobs import progress
+from recommendations.events import MAX_POSITION_MS
+from recommendations.models import EventKind
+
+ENTRY_KINDS = ("track", "pending")  # a playlist or radio entry: a ready track, or one being composed
+
+
+class EventInput(StrictSerializer):
+    """One listening event, as the schema describes it (``recommendations.events`` judges each)."""
+
+    client_event_id = serializers.UUIDField(help_text="made by the app; a resend with the same id is a duplicate")
+    track = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    position_ms = serializers.IntegerField(min_value=0, max_value=MAX_POSITION_MS, required=False, default=0)
+    occurred_at = serializers.DateTimeField(help_text="with a time zone; at most 5 minutes ahead, 30 days back")
+
+
+@extend_schema_field(EventInput)
+class EventItemField(serializers.JSONField):
+    """An event as sent: judged on its own by the service, so a bad one is rejected alone."""
 
 
 class EventBatchInput(StrictSerializer):
     """A batch of events; each event is validated on its own by the service."""
 
     events = serializers.ListField(
-        child=serializers.JSONField(allow_null=True), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH,
+        child=EventItemField(allow_null=True), min_length=1, max_length=vocabulary.MAX_EVENT_BATCH,
         help_text="each item is judged on its own: one that is not an event is rejected in `results`, not the batch"
     )
 
@@ -29,7 +49,7 @@ class EventOutput(serializers.Serializer):
 
 class EventResultOutput(serializers.Serializer):
     index = serializers.IntegerField()
-    client_event_id = serializers.JSONField(allow_null=True, help_text="as sent")
+    client_event_id = serializers.CharField(allow_null=True, help_text="as sent (null when it was not a string)")
     status = serializers.ChoiceField(choices=("accepted", "duplicate", "rejected"))
     field = serializers.CharField(required=False, help_text="rejected: the field at fault")
     reason = serializers.CharField(required=False)
@@ -53,6 +73,11 @@ class StreamOutput(serializers.Serializer):
 
     def get_url(self, rendition) -> str:
         return objects.signed_url(rendition.key)
+
+
+class TrackSummaryLinksOutput(serializers.Serializer):
+    track = serializers.CharField(help_text="the track's detail")
+    radio = serializers.CharField(help_text="a station seeded by it")
 
 
 class TrackSummaryOutput(serializers.Serializer):
@@ -83,6 +108,7 @@ class TrackSummaryOutput(serializers.Serializer):
     def get_mode(self, track) -> str | None:
         return (track.measured or {}).get("mode")
 
+    @extend_schema_field(TrackSummaryLinksOutput)
     def get_links(self, track) -> dict[str, str]:
         base = f"/api/v1/tracks/{track.id}"
         return {"track": base, "radio": f"{base}/radio"}
@@ -104,7 +130,7 @@ class PendingJobOutput(serializers.Serializer):
 
 class PlaylistItemOutput(serializers.Serializer):
     position = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=("track", "pending"))
+    kind = serializers.ChoiceField(choices=ENTRY_KINDS)
     track = TrackSummaryOutput(allow_null=True)
     job = PendingJobOutput(allow_null=True)
     reason = serializers.CharField(help_text="why it is here, in words")
@@ -181,7 +207,7 @@ class TasteOutput(serializers.Serializer):
 # Radio, catalog, saved playlists
 # ------------------------------------------------------------------------------------------------
 class RadioItemOutput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=("track", "pending"))
+    kind = serializers.ChoiceField(choices=ENTRY_KINDS)
     track = TrackSummaryOutput(allow_null=True)
     job = PendingJobOutput(allow_null=True)
     reason = serializers.CharField()

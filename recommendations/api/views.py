@@ -9,6 +9,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import conditional
 from config.api.errors import error_body
 from config.api.pagination import NewestFirstCursorPagination
 from generation import selectors as generation_selectors
@@ -60,7 +61,8 @@ class GenerationsApi(generation_views.GenerationsApi):
         try:
             job = generation_request_create(user=request.user, overrides=data.validated_data)
         except QuotaExceeded as exceeded:
-            return Response(error_body("quota_exceeded", str(exceeded)), status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(error_body("quota_exceeded", str(exceeded)), status=status.HTTP_429_TOO_MANY_REQUESTS,
+                            headers={"Retry-After": str(max(1, exceeded.retry_after_s))})
         except ValueError as invalid:
             field, _, reason = str(invalid).partition(": ")
             return Response(error_body("invalid", str(invalid), {field: [reason or str(invalid)]}), status=400)
@@ -80,10 +82,10 @@ class PlaylistApi(APIView):
     """The listener's playlist, at once from its materialised rows: ordered tracks with signed
     stream URLs and why each is here, then tracks being composed (job and progress)."""
 
-    @extend_schema(responses={200: s.PlaylistOutput})
+    @extend_schema(parameters=[conditional.IF_NONE_MATCH], responses=conditional.responses(s.PlaylistOutput))
     def get(self, request):
         playlist, preferences = listening.playlist_for_reading(user=request.user)
-        return Response(_playlist_body(request, playlist, preferences))
+        return conditional.respond(request, _playlist_body(request, playlist, preferences), signed_urls=True)
 
 
 class PlaylistRefreshApi(APIView):

@@ -24,6 +24,7 @@ def _clean_batch(
     clean: dict[int, CleanEvent] = {}
     for position, raw in enumerate(raw_events):
         client_id = raw.get("client_event_id") if isinstance(raw, dict) else None
+        client_id = client_id if isinstance(client_id, str) else None  # echoed as sent when a string
         result: dict[str, Any] = {"index": position, "client_event_id": client_id}
         try:
             clean[position] = clean_event(raw, now=now)

@@ -56,3 +56,25 @@ def test_erased_listener_cannot_sign_in_again(alice, alice_client, anon_client):
         "/api/v1/auth/token", {"email": alice.email, "password": "correct horse battery staple"}, format="json"
     )
     assert response.status_code == 401
+
+
+def test_it_changes_the_display_name(alice, alice_client):
+    response = alice_client.patch("/api/v1/me", {"display_name": "Alice Liddell"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["display_name"] == "Alice Liddell"
+    alice.refresh_from_db()
+    assert alice.display_name == "Alice Liddell"
+
+
+def test_it_refuses_a_display_name_with_a_bidi_override_naming_the_field(alice, alice_client):
+    response = alice_client.patch("/api/v1/me", {"display_name": "evil\u202egnp.exe"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["display_name"]
+
+
+def test_it_refuses_to_change_the_address_through_me(alice, alice_client):
+    response = alice_client.patch("/api/v1/me", {"display_name": "A", "email": "x@example.com"}, format="json")
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["fields"]
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.com"

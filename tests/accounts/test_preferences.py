@@ -93,3 +93,29 @@ def test_it_refuses_an_instrument_both_preferred_and_avoided(alice_client):
 def test_it_lists_the_styles_the_arranger_knows(anon_client):
     slugs = {style["slug"] for style in anon_client.get("/api/v1/styles").json()["results"]}
     assert {"chamber", "piano", "folk", "ambient", "lo-fi", "electronic", "cinematic"} <= slugs
+
+
+def test_put_accepts_the_body_get_answered_ignoring_its_read_only_fields(alice, alice_client):
+    alice_client.put("/api/v1/me/preferences", FULL, format="json")
+    got = alice_client.get("/api/v1/me/preferences").json()
+    assert {"version", "created_at"} <= set(got)
+    response = alice_client.put("/api/v1/me/preferences", got | {"energy": 0.7, "version": 99}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["version"] == 3 and response.json()["energy"] == 0.7
+
+
+def test_preferences_answer_an_etag_and_304_until_they_change(alice_client):
+    first = alice_client.get("/api/v1/me/preferences")
+    tag = first["ETag"]
+    assert tag.startswith('"') and first["Cache-Control"] == "private, no-cache"
+    again = alice_client.get("/api/v1/me/preferences", HTTP_IF_NONE_MATCH=tag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == tag
+    alice_client.patch("/api/v1/me/preferences", {"energy": 0.9}, format="json")
+    changed = alice_client.get("/api/v1/me/preferences", HTTP_IF_NONE_MATCH=tag)
+    assert changed.status_code == 200 and changed["ETag"] != tag
+
+
+def test_the_styles_answer_a_strong_etag_and_304(anon_client):
+    tag = anon_client.get("/api/v1/styles")["ETag"]
+    assert anon_client.get("/api/v1/styles", HTTP_IF_NONE_MATCH=f'"other", {tag}').status_code == 304
+    assert anon_client.get("/api/v1/styles", HTTP_IF_NONE_MATCH='"other"').status_code == 200

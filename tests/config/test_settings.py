@@ -14,7 +14,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=clean | {"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "cadenza.example"} | env,
+        env=clean | {"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "cadenza.example",
+                     "EMAIL_URL": "smtp+tls://cadenza:secret@mail.cadenza.example:587"} | env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -54,3 +55,13 @@ def test_it_refuses_to_start_without_a_licence_signing_key():
     result = _manage("check", SECRET_KEY=GOOD_KEY)
     assert result.returncode != 0
     assert "CADENZA_LICENCE_SIGNING_KEY" in result.stderr
+
+
+def test_it_refuses_to_start_without_an_smtp_server(tmp_path):
+    from generation.provenance.devcerts import ensure_dev_certs
+
+    certs, _ = ensure_dev_certs(tmp_path)
+    result = _manage("check", SECRET_KEY=GOOD_KEY, CADENZA_LICENCE_SIGNING_KEY=_dev_key_pem(),
+                     CADENZA_C2PA_CERT=str(certs.chain), CADENZA_C2PA_KEY=str(certs.key), EMAIL_URL="consolemail://")
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr

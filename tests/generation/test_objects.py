@@ -84,3 +84,14 @@ def test_signed_urls_in_a_batch_are_the_same_grants_as_one_by_one(local_media):
     batch = objects.signed_urls(keys)
     assert [objects.unsign_local_url(url.rsplit("/", 1)[1]) for url in batch] == keys
     assert [url.rsplit("/", 1)[0] for url in batch] == [objects.signed_url(k).rsplit("/", 1)[0] for k in keys]
+
+
+def test_a_local_signed_object_may_be_cached_privately_no_longer_than_its_url_lives(local_media, client, settings):
+    settings.SITE_URL = ""
+    stored = objects.put_object(AUDIO, prefix="tracks", extension="mp3", content_type="audio/mpeg", metadata={})
+    url = objects.signed_url(stored.key, ttl=120)
+    for response in (client.get(url), client.get(url, HTTP_RANGE="bytes=0-99")):
+        assert response.status_code in (200, 206)
+        directives = dict(part.strip().partition("=")[::2] for part in response["Cache-Control"].split(","))
+        assert "private" in directives
+        assert 110 <= int(directives["max-age"]) <= 120

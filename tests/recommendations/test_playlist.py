@@ -155,3 +155,13 @@ def test_old_taste_versions_are_pruned(alice, alice_client, catalog, listen, set
         listen(alice_client, [complete(track)])
     assert list(TasteProfile.objects.filter(user=alice).values_list("version", flat=True)) == [5, 4, 3]
     assert alice_client.get("/api/v1/me/taste").json()["events_learned"] == 5
+
+
+def test_the_playlist_answers_304_until_it_changes(alice_client, catalog, listen):
+    first = alice_client.get("/api/v1/me/playlist")
+    tag = first["ETag"]
+    assert alice_client.get("/api/v1/me/playlist", HTTP_IF_NONE_MATCH=tag).status_code == 304
+    heard = [t for t in catalog if str(t.id) in track_ids(first.json())[:1]]
+    listen(alice_client, [skip(heard[0])])
+    after = alice_client.get("/api/v1/me/playlist", HTTP_IF_NONE_MATCH=tag)
+    assert after.status_code == 200 and after["ETag"] != tag
