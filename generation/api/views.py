@@ -62,7 +62,11 @@ class TrackDetailApi(APIView):
     @extend_schema(parameters=[conditional.IF_NONE_MATCH], responses=conditional.responses(s.TrackOutput))
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
-        return conditional.respond(request, s.TrackOutput(track, context={"request": request}).data, signed_urls=True)
+        return conditional.respond(request, self.track_body(request, track), signed_urls=True)
+
+    def track_body(self, request, track) -> dict:
+        """The body served (recommendations' subclass adds the listener's rating)."""
+        return s.TrackOutput(track, context={"request": request}).data
 
 
 class TrackMidiApi(APIView):
