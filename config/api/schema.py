@@ -110,6 +110,15 @@ class CadenzaAutoSchema(AutoSchema):
             schema["additionalProperties"] = False  # unknown fields are refused, by name
         return schema
 
+    def _postprocess_serializer_schema(self, schema, serializer, direction):
+        schema = super()._postprocess_serializer_schema(schema, serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputMixin):
+            for name, field in serializer.fields.items():
+                if field.read_only:  # what a GET answered may be sent back: checked, then ignored
+                    prop = self._map_serializer_field(field, "response")
+                    schema.setdefault("properties", {})[name] = {**prop, "readOnly": True}
+        return schema
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         trimmed_and_required = (

@@ -46,16 +46,39 @@ def json_type_errors(fields: dict[str, serializers.Field], data: Any) -> dict[st
     return errors
 
 
+def read_only_errors(fields: dict[str, serializers.Field], data: Any) -> dict[str, list[str]]:
+    """Field name → problems, for each read-only field sent with a value it could not have had
+    (a read-only value is ignored, but only one the API could have given is accepted)."""
+    if not isinstance(data, dict):
+        return {}
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None or not field.read_only:
+            continue
+        problem = _json_type_problem(field, value)
+        if problem:
+            errors[name] = [problem]
+            continue
+        options = {k: v for k, v in field._kwargs.items() if k not in ("read_only", "source")}
+        twin = type(field)(*field._args, **options)  # the same field, writable, to judge the value
+        try:
+            twin.run_validation(value)
+        except serializers.ValidationError as invalid:
+            errors[name] = [str(item) for item in invalid.detail]
+    return errors
+
+
 class StrictInputMixin:
     """Unknown fields are named instead of silently dropped; values of the wrong JSON type are
-    refused instead of cast."""
+    refused instead of cast; read-only fields may be sent back as the API gave them (ignored)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-            wrong = json_type_errors(self.fields, data)
+            wrong = json_type_errors(self.fields, data) | read_only_errors(self.fields, data)
             if wrong:
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)

@@ -119,3 +119,21 @@ def test_the_styles_answer_a_strong_etag_and_304(anon_client):
     tag = anon_client.get("/api/v1/styles")["ETag"]
     assert anon_client.get("/api/v1/styles", HTTP_IF_NONE_MATCH=f'"other", {tag}').status_code == 304
     assert anon_client.get("/api/v1/styles", HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+@pytest.mark.parametrize(("field", "value"), [("version", "2"), ("version", True), ("created_at", "yesterday"),
+                                              ("created_at", 17)])
+def test_put_refuses_a_read_only_value_the_api_could_not_have_given(alice_client, field, value):
+    got = alice_client.get("/api/v1/me/preferences").json()
+    response = alice_client.put("/api/v1/me/preferences", got | {field: value}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [field]
+
+
+def test_the_schema_marks_the_read_only_fields_of_put_read_only():
+    from drf_spectacular.generators import SchemaGenerator
+
+    body = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["PreferencesInputRequest"]
+    assert body["additionalProperties"] is False
+    assert body["properties"]["version"]["readOnly"] and body["properties"]["created_at"]["readOnly"]
+    assert "version" not in body["required"]
