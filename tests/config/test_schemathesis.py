@@ -60,4 +60,4 @@ def test_schemathesis_finds_no_failures_as_a_listener_and_anonymously(tmp_path):
     assert runs["listener"]["operations"]["tested"] == runs["listener"]["operations"]["total"] - 1
     assert runs["anonymous"]["operations"]["tested"] == runs["anonymous"]["operations"]["total"]
     for name, run in runs.items():
-        assert not run["failures"] and not run["errors"], (name, run["output_tail"])
+        assert not run["failures"] and not run["errors"], (name, run["failures"], run["errors"], run["output_tail"])
