@@ -14,6 +14,17 @@ class EventKind(models.TextChoices):
     LIKE = "like"
     DISLIKE = "dislike"
     SAVE = "save"
+    UNLIKE = "unlike"  # takes a like back: the track is neither liked nor disliked
+    UNDISLIKE = "undislike"  # takes a dislike back
+
+
+# The kinds that set a listener's rating of a track; the latest one (by occurred_at) decides it.
+RATING_KINDS = {
+    EventKind.LIKE: "liked",
+    EventKind.DISLIKE: "disliked",
+    EventKind.UNLIKE: "none",
+    EventKind.UNDISLIKE: "none",
+}
 
 
 class ListeningEvent(models.Model):

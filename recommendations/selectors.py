@@ -17,6 +17,7 @@ from generation.selectors import tracks_visible_to, visible_track_ids
 from recommendations.engine import features as F
 from recommendations.engine.taste import TasteModel, explain, prior_from_preferences
 from recommendations.models import (
+    RATING_KINDS,
     ListeningEvent,
     PersonalPlaylist,
     PopulationPrior,
@@ -38,6 +39,21 @@ class PendingJob:
 
 def events_for(*, user: User) -> QuerySet[ListeningEvent]:
     return ListeningEvent.objects.filter(user=user)
+
+
+def track_ratings(*, user: User, track_ids) -> dict:
+    """``{track_id: "liked" | "disliked" | "none"}`` for each of ``track_ids``: the listener's
+    latest like, dislike, unlike or undislike of it (by when it happened, then by arrival)
+    decides; a track never rated is "none". The one answer the track page and the playlist give."""
+    track_ids = set(track_ids)
+    ratings = dict.fromkeys(track_ids, "none")
+    if not track_ids:
+        return ratings
+    rows = (ListeningEvent.objects.filter(user=user, track_id__in=track_ids, kind__in=list(RATING_KINDS))
+            .order_by("occurred_at", "id").values_list("track_id", "kind"))
+    for track_id, kind in rows:  # oldest first: the latest overwrites
+        ratings[track_id] = RATING_KINDS[kind]
+    return ratings
 
 
 def personal_rows(*, user: User) -> dict[str, list[dict]]:

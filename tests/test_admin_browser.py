@@ -34,7 +34,6 @@ def test_a_reviewer_listens_rejects_one_and_takes_one_down(live_server, browser,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    settings.SITE_URL = ""  # signed URLs relative to the live server
     rita = reviewer("rita@example.com")
     listener_tracks = [
         stored_track(title="Calm piano in D", seed=1, pictures=True, copy_of=("airdsAirs/book1.abc#19", 9)),

@@ -25,7 +25,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "development")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("CADENZA_SITE_URL", default="http://127.0.0.1:8000")
+# Empty (the default): signed object URLs are relative ("/objects/…") and work on whatever host and
+# port serves the site. Set it only when a proxy must put an absolute origin in front of them.
+SITE_URL = env.str("CADENZA_SITE_URL", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -229,7 +231,8 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(  # JWT_ACCESS_SECONDS, when set, wins (drills use ~20 s)
+        seconds=env.int("JWT_ACCESS_SECONDS", default=60 * env.int("JWT_ACCESS_MINUTES", default=15))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -250,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "MoodEnum": "accounts.vocabulary.MOODS",
         "KeyModeEnum": "accounts.vocabulary.KEY_MODES",
         "PreferredModeEnum": "accounts.models.Mode",
+        "TrackOutputStatusEnum": "generation.models.TrackStatus",  # the track list and the track page
     },
 }
 

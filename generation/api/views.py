@@ -56,7 +56,11 @@ class TrackDetailApi(APIView):
     @extend_schema(responses={200: s.TrackOutput})
     def get(self, request, pk):
         track = selectors.track_get(user=request.user, track_id=pk)
-        return Response(s.TrackOutput(track, context={"request": request}).data)
+        return Response(self.track_body(request, track))
+
+    def track_body(self, request, track) -> dict:
+        """The body served (recommendations' subclass adds the listener's rating)."""
+        return s.TrackOutput(track, context={"request": request}).data
 
 
 class TrackMidiApi(APIView):

@@ -219,12 +219,16 @@ def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> Generati
     return job
 
 
-def job_release(*, claim: Claim) -> None:
+def job_release(*, claim: Claim, next_enqueued: bool = True) -> None:
     """Give the lease back so the next phase's task can take the job; an error retried earlier
-    in the phase is behind it now."""
+    in the phase is behind it now. The caller enqueues the next phase right after this commits, so
+    the release already counts the job as sent (``next_enqueued``): between the two statements the
+    reaper must not take it for a job never sent (a loaded machine stalls there for seconds); an
+    enqueue that fails clears ``enqueued_at`` again, and the reaper sends it."""
+    now = timezone.now()
     GenerationJob.objects.filter(id=claim.job.id, lease_owner=claim.owner).update(
         lease_owner="", lease_worker="", lease_expires_at=None, attempts=0, error_code="", error_message="",
-        enqueued_at=None, updated_at=timezone.now(),  # the next phase's enqueue records itself
+        enqueued_at=now if next_enqueued else None, updated_at=now,
     )
 
 
@@ -320,7 +324,7 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
         log.exception("job %s failed in %s (%s)", job.id, job.status, code)
         job_fail(job=job, owner=owner, code=code, message=f"{job.status}: {type(error).__name__}: {error}")
         return JobStatus.FAILED
-    job_release(claim=claim)
+    job_release(claim=claim, next_enqueued=job.status not in TERMINAL_STATUSES)
     if job.status not in TERMINAL_STATUSES:
         transaction.on_commit(lambda: enqueue(job))
     return job.status

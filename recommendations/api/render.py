@@ -5,6 +5,8 @@ and sign every stream URL of a response in one batch."""
 
 from __future__ import annotations
 
+import uuid
+
 from generation import objects
 from generation.services.jobs import progress
 from recommendations.snapshots import track_snapshot
@@ -33,16 +35,19 @@ def pending_job(job) -> dict:
             "url": f"/api/v1/generations/{job.id}"}
 
 
-def entries(items: list[dict], *, with_position: bool = True, with_score: bool = True) -> list[dict]:
+def entries(items: list[dict], *, ratings: dict, with_position: bool = True, with_score: bool = True) -> list[dict]:
     """Playlist or radio entries (``PlaylistItemOutput`` / ``RadioItemOutput``); an entry's
-    ``track`` is a snapshot (``recommendations.snapshots``) or a Track."""
+    ``track`` is a snapshot (``recommendations.snapshots``) or a Track; ``ratings`` is
+    ``selectors.track_ratings`` of their tracks."""
     snaps = [e["track"] if isinstance(e["track"], dict) else track_snapshot(e["track"])
              for e in items if e["kind"] == "track"]
     rendered = iter(summaries(snaps))
     out = []
     for e in items:
-        row = {"kind": e["kind"], "track": next(rendered) if e["kind"] == "track" else None,
-               "job": pending_job(e["job"]) if e["kind"] == "pending" else None, "reason": e["reason"]}
+        track = next(rendered) if e["kind"] == "track" else None
+        row = {"kind": e["kind"], "track": track,
+               "job": pending_job(e["job"]) if e["kind"] == "pending" else None,
+               "liked": ratings.get(uuid.UUID(str(track["id"])), "none") if track else None, "reason": e["reason"]}
         if with_position:
             row = {"position": e["position"], **row, "explore": e["explore"]}
         if with_score:
@@ -51,7 +56,13 @@ def entries(items: list[dict], *, with_position: bool = True, with_score: bool =
     return out
 
 
-def playlist(playlist, items: list[dict]) -> dict:
+def playlist(playlist, items: list[dict], *, ratings: dict) -> dict:
     """``PlaylistOutput``."""
     return {"version": playlist.version, "built_at": playlist.built_at.isoformat().replace("+00:00", "Z"),
-            "taste_version": playlist.taste_version, "items": entries(items)}
+            "taste_version": playlist.taste_version, "items": entries(items, ratings=ratings)}
+
+
+def entry_track_ids(items: list[dict]) -> set:
+    """The ids of the tracks among playlist or radio entries (for ``selectors.track_ratings``)."""
+    return {uuid.UUID(str(e["track"]["id"] if isinstance(e["track"], dict) else e["track"].id))
+            for e in items if e["kind"] == "track"}

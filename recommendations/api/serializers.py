@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts import vocabulary
 from config.api.serializers import StrictSerializer
 from generation import objects
+from generation.api.serializers import TrackOutput
 from generation.services.jobs import progress
 
 
@@ -88,6 +89,17 @@ class TrackSummaryOutput(serializers.Serializer):
         return {"track": base, "radio": f"{base}/radio"}
 
 
+RATING_CHOICES = ("liked", "disliked", "none")
+RATING_HELP = "the listener's rating: their latest like, dislike, unlike or undislike of the track"
+
+
+class TrackDetailOutput(TrackOutput):
+    liked = serializers.ChoiceField(choices=RATING_CHOICES, help_text=RATING_HELP)
+
+    class Meta(TrackOutput.Meta):
+        fields = (*TrackOutput.Meta.fields, "liked")
+
+
 class PendingJobOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -107,6 +119,7 @@ class PlaylistItemOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=("track", "pending"))
     track = TrackSummaryOutput(allow_null=True)
     job = PendingJobOutput(allow_null=True)
+    liked = serializers.ChoiceField(choices=RATING_CHOICES, allow_null=True, help_text=f"{RATING_HELP}; null: pending")
     reason = serializers.CharField(help_text="why it is here, in words")
     explore = serializers.BooleanField(help_text="an exploration slot")
     score = serializers.FloatField(allow_null=True)
@@ -184,6 +197,7 @@ class RadioItemOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=("track", "pending"))
     track = TrackSummaryOutput(allow_null=True)
     job = PendingJobOutput(allow_null=True)
+    liked = serializers.ChoiceField(choices=RATING_CHOICES, allow_null=True, help_text=f"{RATING_HELP}; null: pending")
     reason = serializers.CharField()
 
 

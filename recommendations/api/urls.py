@@ -15,6 +15,8 @@ urlpatterns = [
     path("me/playlists/<uuid:pk>/items/<int:position>", views.SavedPlaylistItemApi.as_view(),
          name="saved-playlist-item"),
     path("me/playlists/<uuid:pk>/order", views.SavedPlaylistOrderApi.as_view(), name="saved-playlist-order"),
+    # the track page with the listener's rating: generation serves the rest of /tracks/<id>
+    path("tracks/<uuid:pk>", views.TrackDetailApi.as_view(), name="track-detail"),
     path("tracks/<uuid:pk>/radio", views.RadioApi.as_view(), name="track-radio"),
     path("catalog", views.CatalogApi.as_view(), name="catalog"),
 ]

@@ -68,12 +68,26 @@ class GenerationsApi(generation_views.GenerationsApi):
         return Response(generation_serializers.JobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+class TrackDetailApi(generation_views.TrackDetailApi):
+    """A track: attributes, renditions with signed URLs, licence summary, links, and the
+    listener's rating of it (``liked``: set by like/dislike events, taken back by unlike/undislike)."""
+
+    @extend_schema(responses={200: s.TrackDetailOutput})
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+    def track_body(self, request, track) -> dict:
+        ratings = selectors.track_ratings(user=request.user, track_ids={track.id})
+        return {**super().track_body(request, track), "liked": ratings[track.id]}
+
+
 # ------------------------------------------------------------------------------------------------
 # The personal playlist and the taste behind it
 # ------------------------------------------------------------------------------------------------
 def _playlist_body(request, playlist, preferences=None) -> dict:
     entries = selectors.playlist_entries(user=request.user, playlist=playlist, preferences=preferences)
-    return render.playlist(playlist, entries)
+    ratings = selectors.track_ratings(user=request.user, track_ids=render.entry_track_ids(entries))
+    return render.playlist(playlist, entries, ratings=ratings)
 
 
 class PlaylistApi(APIView):
@@ -134,10 +148,11 @@ class RadioApi(APIView):
         except ValueError as invalid:
             return Response(error_body("invalid", "Invalid input: cursor.", {"cursor": [str(invalid)]}), status=400)
         page = radio.radio_page(user=request.user, seed=seed, cursor=cursor, size=params.validated_data["page_size"])
+        ratings = selectors.track_ratings(user=request.user, track_ids=render.entry_track_ids(page.entries))
         next_url = request.build_absolute_uri(request.path) + "?" + urlencode(
             {"cursor": page.next.encode(), "page_size": params.validated_data["page_size"]})
         return Response({"seed": str(seed.id), "next": next_url, "previous": None,
-                         "results": render.entries(page.entries, with_position=False, with_score=False)})
+                         "results": render.entries(page.entries, with_position=False, with_score=False, ratings=ratings)})
 
 
 class CatalogApi(generics.ListAPIView):

@@ -315,8 +315,8 @@ def run_listener(policy: Policy, listener: Listener, documents: DocumentModel, c
 
 @dataclass(frozen=True)
 class Config:
-    listeners: int = 200
-    seeds: int = 8  # listeners are split over seeds; confidence intervals are over seeds
+    listeners: int = 400
+    seeds: int = 16  # listeners are split over seeds (25 each); confidence intervals are over seeds
     sessions: int = 10
     per_session: int = 20
     cohort: int = 60  # separate listeners who teach the population prior and popularity

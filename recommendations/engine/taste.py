@@ -303,7 +303,9 @@ def event_signal(kind: str, *, position_ms: int, duration_ms: int, replay: bool 
 
     complete, like, save and replays count for; a skip counts against, the more the earlier it
     comes (a skip in the first second: -1; at 90 %: -0.1); dislike is strongly against;
-    progress is graded by how far the listener got; a first play alone says nothing."""
+    progress is graded by how far the listener got; a first play alone says nothing, nor does
+    taking a like or dislike back (unlike, undislike: what the rating taught decays as all
+    evidence does; the rating itself is gone at once)."""
     fraction = min(1.0, max(0.0, position_ms / duration_ms)) if duration_ms and duration_ms > 0 else 0.0
     if replay and kind in ("play", "complete"):
         return EVENT_SIGNALS["replay"]

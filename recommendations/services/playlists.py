@@ -72,6 +72,8 @@ def _enjoyed(user: User, matrix: FeatureMatrix) -> Enjoyed:
         .values_list("track_id", "kind")[:ENJOYED_RECENT]
     )
     rows = [(t, k) for t, k in rows if t in matrix.row_of]
+    liked_now = selectors.track_ratings(user=user, track_ids={t for t, k in rows if k == EventKind.LIKE})
+    rows = [(t, k) for t, k in rows if k != EventKind.LIKE or liked_now[t] == "liked"]  # not a like taken back
     return Enjoyed(X=matrix.X[matrix.rows(t for t, _ in rows)], verbs=[VERBS[k] for _, k in rows])
 
 

@@ -41,7 +41,6 @@ def pipeline_settings(settings, debug_checkpoint, dev_certs, tmp_path):
     settings.CADENZA_C2PA_CERT = dev_certs.chain
     settings.CADENZA_C2PA_KEY = dev_certs.key
     settings.CADENZA_DEV_LICENCE_KEY_PATH = tmp_path / "licence-key.pem"
-    settings.SITE_URL = ""
     pipeline.model_bundle.cache_clear()
     licences.signing_key.cache_clear()
     yield settings

@@ -61,7 +61,7 @@ def published(django_db_setup, django_db_blocker, s3_endpoint, debug_checkpoint,
         AWS_STORAGE_BUCKET_NAME=bucket, STORAGES=s3_settings(s3_endpoint, bucket),
         CADENZA_CHECKPOINT=debug_checkpoint, CADENZA_COMPOSE_OPTIONS={"n_candidates": 1},
         CADENZA_C2PA_CERT=dev_certs.chain, CADENZA_C2PA_KEY=dev_certs.key,
-        CADENZA_DEV_LICENCE_KEY_PATH=tmp_path_factory.mktemp("licence") / "key.pem", SITE_URL="",
+        CADENZA_DEV_LICENCE_KEY_PATH=tmp_path_factory.mktemp("licence") / "key.pem",
     )
     overrides.enable()
     pipeline.model_bundle.cache_clear()

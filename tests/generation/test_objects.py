@@ -66,7 +66,6 @@ def test_s3_bucket_is_private(s3):
 
 
 def test_local_signed_urls_expire_and_honour_range(local_media, client, settings):
-    settings.SITE_URL = ""
     stored = objects.put_object(AUDIO, prefix="tracks", extension="mp3", content_type="audio/mpeg", metadata={})
     url = objects.signed_url(stored.key)
     response = client.get(url, HTTP_RANGE="bytes=100-199")
@@ -84,3 +83,17 @@ def test_signed_urls_in_a_batch_are_the_same_grants_as_one_by_one(local_media):
     batch = objects.signed_urls(keys)
     assert [objects.unsign_local_url(url.rsplit("/", 1)[1]) for url in batch] == keys
     assert [url.rsplit("/", 1)[0] for url in batch] == [objects.signed_url(k).rsplit("/", 1)[0] for k in keys]
+
+
+def test_local_signed_urls_are_relative_so_they_work_on_any_host(local_media, settings):
+    stored = objects.put_object(AUDIO, prefix="tracks", extension="mp3", content_type="audio/mpeg", metadata={})
+    assert settings.SITE_URL == ""  # the default: no origin is guessed
+    assert objects.signed_url(stored.key).startswith("/objects/")
+    assert objects.signed_urls([stored.key])[0].startswith("/objects/")
+
+
+def test_a_proxy_may_put_its_origin_in_front_of_signed_urls(local_media, settings):
+    settings.SITE_URL = "https://cadenza.example/"
+    stored = objects.put_object(AUDIO, prefix="tracks", extension="mp3", content_type="audio/mpeg", metadata={})
+    assert objects.signed_url(stored.key).startswith("https://cadenza.example/objects/")
+    assert objects.signed_urls([stored.key])[0].startswith("https://cadenza.example/objects/")

@@ -53,7 +53,7 @@ def test_the_reaper_takes_back_an_expired_lease(alice):
     assert GenerationJob.objects.get(id=job.id).lease_owner == ""
 
 
-def test_job_release_touches_updated_at_and_clears_the_send(alice):
+def test_job_release_touches_updated_at_and_counts_the_next_send(alice):
     """Regression (d): job_release left updated_at as it was, so a released job looked idle at once."""
     job = job_for(alice)
     _aged(job, idle=timedelta(hours=1), enqueued=timedelta(hours=1))
@@ -61,7 +61,21 @@ def test_job_release_touches_updated_at_and_clears_the_send(alice):
     jobs.job_release(claim=claim)
     job.refresh_from_db()
     assert job.updated_at > timezone.now() - timedelta(seconds=5)
-    assert job.enqueued_at is None and job.lease_owner == ""
+    assert job.enqueued_at > timezone.now() - timedelta(seconds=5) and job.lease_owner == ""
+    jobs.job_release(claim=jobs.job_claim(job_id=str(job.id), phase="compose", owner="task-2"), next_enqueued=False)
+    assert GenerationJob.objects.get(id=job.id).enqueued_at is None
+
+
+def test_a_released_job_stalled_before_its_next_send_is_not_resent(alice):
+    """Regression (backlog drill on a loaded machine, 13 re-sends): between job_release and the
+    next phase's enqueue the job looked never sent, and a 1 s reaper sent it a second time."""
+    job = job_for(alice)
+    claim = jobs.job_claim(job_id=str(job.id), phase="compose", owner="task-1")
+    jobs.job_release(claim=claim)
+    GenerationJob.objects.filter(id=job.id).update(updated_at=timezone.now() - timedelta(minutes=5))  # a long stall
+    with mock.patch.object(jobs, "enqueue") as enqueue:
+        assert jobs.jobs_reap(stale_after=timedelta(seconds=1)) == []
+    enqueue.assert_not_called()
 
 
 def test_a_send_the_broker_refused_leaves_the_job_to_the_reaper(alice):

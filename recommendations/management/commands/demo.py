@@ -67,7 +67,7 @@ class Command(BaseCommand):
             compose=lambda overrides: generation_request_create(user=user, overrides=overrides),
         )
         self._playlist(user)
-        site = settings.SITE_URL
+        site = settings.SITE_URL.rstrip("/") or "http://127.0.0.1:8000"  # runserver's default address
         self.stdout.write(self.style.SUCCESS(
             f"\nDemo listener: {EMAIL} / {PASSWORD}\n"
             f"Demo reviewer: {reviewer.email} / {reviewer.password}   "
