@@ -53,6 +53,27 @@ def listener_token(base: str, email: str, password: str = "a-long-passphrase-1")
     return call(base, "POST", "/api/v1/auth/token", {"email": email, "password": password})[1]["access"]
 
 
+def server_env(folder: Path, **settings: str) -> dict[str, str]:
+    """The environment of a server on ``folder``'s SQLite file and media (no CADENZA_SITE_URL:
+    links are relative, as on any host)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST", "DJANGO_SETTINGS", "DATABASE_URL", "CADENZA_SITE_URL"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"sqlite:///{folder / 'live.sqlite3'}",
+        CADENZA_MEDIA_ROOT=str(folder / "media"), CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        LOG_LEVEL="ERROR", DJANGO_DEBUG="false", **UNTHROTTLED,
+    )
+    env.update(settings)
+    return env
+
+
+def manage(folder: Path, *args: str, **settings: str) -> str:
+    """``manage.py <args>`` against the server's database and media; its stdout."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=server_env(folder, **settings),
+                          check=True, capture_output=True, text=True)
+    return done.stdout
+
+
 @contextmanager
 def running_server(folder: Path, **settings: str):
     """Migrate a fresh SQLite file under ``folder``, serve it on a free port; yields the base URL."""
@@ -63,13 +84,7 @@ def running_server(folder: Path, **settings: str):
         redis.Redis.from_url(broker, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("Redis is not running on 127.0.0.1:6379")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS", "DATABASE_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"sqlite:///{folder / 'live.sqlite3'}",
-        CADENZA_MEDIA_ROOT=str(folder / "media"), CELERY_BROKER_URL=broker, LOG_LEVEL="ERROR", DJANGO_DEBUG="false",
-        **UNTHROTTLED,
-    )
-    env.update(settings)
+    env = server_env(folder, **settings)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     port = _free_port()
     process = subprocess.Popen(

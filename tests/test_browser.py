@@ -1,4 +1,5 @@
-"""The web player and the admin review page in headless Chromium (Debian's chromium + chromedriver).
+"""The admin review page in headless Chromium (Debian's chromium + chromedriver); the web player's
+session is tests/test_player_browser.py.
 
 Screenshots land in var/screenshots/ to be looked at.
 """
@@ -23,22 +24,6 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _screenshots():
     SHOTS.mkdir(parents=True, exist_ok=True)
-
-
-def test_a_listener_signs_in_and_sees_their_tracks(live_server, browser):
-    from selenium.webdriver.common.by import By
-
-    listener = UserFactory(email="dora@example.com")
-    PublishedTrackFactory(owner=listener, title="Calm piano in D minor", measured={"key_tonic": 2, "mode": "minor", "tempo": 72})
-    browser.get(live_server.url + "/")
-    browser.find_element(By.NAME, "email").send_keys("dora@example.com")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    title = browser.find_element(By.CSS_SELECTOR, ".track h3")
-    assert title.text == "Calm piano in D minor"
-    assert "D minor" in browser.find_element(By.CSS_SELECTOR, ".track .meta").text
-    assert browser.find_element(By.ID, "who").text == "dora@example.com"
-    browser.save_screenshot(str(SHOTS / "player.png"))
 
 
 def test_staff_review_a_track_in_the_admin(live_server, browser):

@@ -119,6 +119,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# The embedded default serves static/ (the player) as it is, without collectstatic, DEBUG or not;
+# production serves what collectstatic wrote into STATIC_ROOT (the image runs it).
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env.str("CADENZA_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 

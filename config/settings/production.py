@@ -40,3 +40,4 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+WHITENOISE_USE_FINDERS = False  # static files come from collectstatic's STATIC_ROOT (the image runs it)

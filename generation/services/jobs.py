@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -219,6 +222,35 @@ def job_advance(*, claim: Claim, work: dict[str, Any] | None = None) -> Generati
     return job
 
 
+@contextmanager
+def lease_kept(*, job_id, owner: str, every_s: float | None = None) -> Iterator[None]:
+    """Renew the job's lease every third of its length while the block runs (one stage), so a
+    stage slower than the lease (a long track on a loaded machine) is not taken for a dead
+    worker's and re-sent. A worker that dies stops renewing with it, and the lease runs out
+    as before; a renewal only extends a lease this owner still holds."""
+    lease_s = settings.CADENZA_JOB_LEASE_SECONDS
+    every_s = lease_s / 3 if every_s is None else every_s
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(every_s):
+                GenerationJob.objects.filter(id=job_id, lease_owner=owner).update(
+                    lease_expires_at=timezone.now() + timedelta(seconds=lease_s))
+        except Exception:  # noqa: BLE001 - a missed renewal only lets the reaper take the job back
+            log.exception("could not renew the lease of job %s", job_id)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    keeper = threading.Thread(target=renew, name=f"lease-{job_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join(timeout=30)
+
+
 def job_release(*, claim: Claim, next_enqueued: bool = True) -> None:
     """Give the lease back so the next phase's task can take the job; an error retried earlier
     in the phase is behind it now. The caller enqueues the next phase right after this commits, so
@@ -306,7 +338,8 @@ def job_run_phase(*, job_id: str, phase: str, owner: str) -> str | None:
     job = claim.job
     try:
         while PHASE_OF_STATUS.get(job.status) == phase:
-            work = STAGES[job.status](job) if job.status in STAGES else {}
+            with lease_kept(job_id=job.id, owner=owner):
+                work = STAGES[job.status](job) if job.status in STAGES else {}
             job = job_advance(claim=claim, work=work)
     except LeaseLost:
         return None

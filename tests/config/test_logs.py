@@ -3,6 +3,7 @@
 import io
 import logging
 import logging.config
+import time
 
 import pytest
 from django.conf import settings
@@ -55,6 +56,9 @@ def test_a_real_servers_log_holds_no_token_and_no_signed_url(tmp_path):
         call(base, "GET", "/api/v1/tracks/not-a-uuid", token="not-a-valid-token")
         signed = signing.dumps({"k": "tracks/ab/ab.m4a", "ttl": 300}, salt="cadenza.objects.url", key=settings.SECRET_KEY)
         status, body = call(base, "GET", f"/objects/{signed}")
+        deadline = time.monotonic() + 10  # the server writes a file response's line after the client has it
+        while "/objects/" not in (tmp_path / "server.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert status == 200 and body["raw"] == b"audio"
     log = (tmp_path / "server.log").read_text()
     assert "/api/v1/me" in log and "/objects/[signed]" in log  # the requests were logged ...

@@ -95,3 +95,22 @@ def test_a_successful_send_is_recorded(alice):
         jobs.enqueue(job)
     job.refresh_from_db()
     assert job.enqueued_at is not None and job.status == JobStatus.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stage_slower_than_the_lease_keeps_its_lease_and_is_not_resent(alice, settings):
+    """Regression (backlog drill on a loaded machine, 17 re-sends): with a 15 s lease renewed only
+    between stages, a stage that took longer looked like a dead worker's and the reaper re-sent it."""
+    import time
+
+    settings.CADENZA_JOB_LEASE_SECONDS = 1
+    job = job_for(alice)
+    claim = jobs.job_claim(job_id=str(job.id), phase="compose", owner="task-1")
+    with jobs.lease_kept(job_id=job.id, owner=claim.owner, every_s=0.2):
+        time.sleep(1.6)  # the stage, longer than the lease
+        with mock.patch.object(jobs, "enqueue") as enqueue:
+            assert jobs.jobs_reap() == []
+        enqueue.assert_not_called()
+    time.sleep(1.2)  # the worker is gone: nobody renews, the lease runs out
+    with mock.patch.object(jobs, "enqueue"):
+        assert jobs.jobs_reap() == [str(job.id)]
