@@ -1,7 +1,7 @@
 """The passage a track shares with its nearest known piece, and a picture of both melodies.
 
 The originality check (``generation.model.originality``) compares each part's top-line melody as
-semitone intervals, transposition-invariant and rhythm-blind, and keeps only the longest run's
+semitone intervals with repeated notes collapsed, transposition- and re-timing-invariant, and keeps only the longest run's
 length and the piece. For a reviewer this finds *where* that run is: the track's notes and bars,
 and the known piece's line over the same span (rebuilt from its intervals, so drawn transposed to
 start on the track's note and at the track's rhythm, which is what the check compared).
@@ -52,7 +52,7 @@ class Passage:
 
 
 def top_lines(midi: pretty_midi.PrettyMIDI) -> list[Line]:
-    """Each pitched part's highest note per onset (the melody the originality check reads)."""
+    """Each pitched part's highest note per onset, repeats collapsed (the melody the originality check reads)."""
     lines = []
     for inst in midi.instruments:
         if inst.is_drum:
@@ -61,10 +61,12 @@ def top_lines(midi: pretty_midi.PrettyMIDI) -> list[Line]:
         for note in inst.notes:
             t = round(note.start, 4)
             top[t] = max(top.get(t, -1), note.pitch)
-        if len(top) >= 2:
-            onsets = np.array(sorted(top))
-            lines.append(Line(inst.name or pretty_midi.program_to_instrument_name(inst.program), onsets,
-                              np.array([top[t] for t in onsets], dtype=np.int64)))
+        onsets = np.array(sorted(top))
+        pitches = np.array([top[t] for t in onsets], dtype=np.int64)
+        keep = np.concatenate([[True], pitches[1:] != pitches[:-1]]) if len(pitches) else np.zeros(0, bool)
+        onsets, pitches = onsets[keep], pitches[keep]  # a repeated note is the note held on: re-timing
+        if len(pitches) >= 2:
+            lines.append(Line(inst.name or pretty_midi.program_to_instrument_name(inst.program), onsets, pitches))
     return lines
 
 

@@ -93,6 +93,7 @@ class Composition:
     sampling: dict
     originality: dict
     candidates: list[dict]
+    candidate_midi: list[pretty_midi.PrettyMIDI] = field(default_factory=list, repr=False)  # all, in order
 
     @property
     def midi_sha256(self) -> str:
@@ -174,8 +175,13 @@ def compose(
     weights: str = DEFAULTS["weights"],
     check_originality: bool = True,
     plan: str | None = DEFAULTS["plan"],
+    too_close: list[int] | None = None,
 ) -> Composition:
     """Compose one piece; deterministic for (bundle, cond, seed, parameters).
+
+    A candidate the originality index calls too close is not chosen; which ones were is recorded
+    (``sampling.too_close_candidates``) and ``too_close=`` replays that record, so a track
+    regenerates byte for byte after the index grows (new known works, a new music21).
 
     ``plan=PLAN_VERSION`` composes each candidate to a form plan (``generation.model.plan``) in
     the requested key; ``plan=None`` is the decoding of tracks made before plans existed.
@@ -215,13 +221,15 @@ def compose(
         m = measure(pm)
         orig = (bundle_check(bundle, pm) if check_originality
                 else {"verdict": "unchecked", "longest_match_notes": 0, "nearest_piece": None})
+        close = orig["verdict"] == "too_close" if too_close is None else i in too_close
         score = (fit_score(m, cond) + TEXTURE_WEIGHT * (1.0 - part_continuity(pm))
-                 + (100.0 if orig["verdict"] == "too_close" else 0.0))
+                 + (100.0 if close else 0.0))
         if plans is not None:
             par, moves = outer_parallels(piece)
             score += PARALLELS_WEIGHT * par / max(moves, 1)
         cands.append({"index": i, "tokens": toks, "midi": pm, "measured": m, "raw": raw,
-                      "transpose": shift, "score": round(score, 4), "originality": orig})
+                      "transpose": shift, "score": round(score, 4), "originality": orig,
+                      "too_close": close})
     best = min(cands, key=lambda c: (c["score"], c["index"]))
     tokens_to_piece(best["tokens"])  # raises if the grammar were ever violated
     sampling = {
@@ -231,6 +239,7 @@ def compose(
         "weights": decoder.weights, "plan": plan,
         "form": plans[best["index"]].summary() if plans is not None else None,
         "chosen_candidate": best["index"], "transpose": best["transpose"],
+        "too_close_candidates": [c["index"] for c in cands if c["too_close"]],
         "decode_steps": steps, "cond_schema": SCHEMA_VERSION, "cond_vector": cond.to_vector(),
         "vocab_version": bundle.vocab_version, "checkpoint_sha256": bundle.checkpoint_sha256,
         "manifest_sha256": bundle.manifest_sha256,
@@ -241,7 +250,8 @@ def compose(
                 "raw_key": [c["raw"].key_tonic, c["raw"].mode]} for c in cands]
     return Composition(midi=best["midi"], midi_bytes=midi_bytes(best["midi"]),
                        tokens=best["tokens"], measured=best["measured"], sampling=sampling,
-                       originality=best["originality"], candidates=summary)
+                       originality=best["originality"], candidates=summary,
+                       candidate_midi=[c["midi"] for c in cands])
 
 
 def bundle_check(bundle: ModelBundle, pm: pretty_midi.PrettyMIDI) -> dict:

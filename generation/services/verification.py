@@ -42,6 +42,7 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
         threads=sampling["threads"],
         weights=sampling.get("weights", "fp16"),
         plan=sampling.get("plan"),  # tracks from before form plans decode without one
+        too_close=sampling.get("too_close_candidates"),  # the choice as made, whatever the index is now
     )
     composed = hashlib.sha256(piece.midi_bytes).hexdigest()
     cond = Conditioning.from_vector(record["conditioning"]["vector"])

@@ -1,4 +1,4 @@
-"""Compare a MIDI file with the training corpus (thin wrapper: generation.model.originality)."""
+"""Compare a MIDI file with every known work music21 ships (thin wrapper: generation.model.originality)."""
 
 import json
 
@@ -9,7 +9,7 @@ from generation.model.originality import check_originality, load_index
 
 
 class Command(BaseCommand):
-    help = "Longest transposition-invariant melodic match against the corpus; verdict."
+    help = "Longest transposition- and re-timing-invariant melodic match against known works; verdict."
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="a .mid file")
