@@ -173,7 +173,7 @@ class LicenceKeyApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
 
-    @extend_schema(responses={200: s.LicenceKeyOutput})
+    @extend_schema(operation_id="licence_key_retrieve", responses={200: s.LicenceKeyOutput})
     def get(self, request):
         return Response(licences.public_key_document())
 
