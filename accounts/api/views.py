@@ -22,9 +22,14 @@ from config.api import conditional
 from config.api.errors import error_body
 
 
-def _password_refused(rejected: services.PasswordRejected, field: str) -> Response:
-    return Response(error_body("invalid", f"Invalid input: {field}.", {field: rejected.messages}),
+def _field_refused(field: str, messages: list[str]) -> Response:
+    """A 400 in the one error shape, naming the field."""
+    return Response(error_body("invalid", f"Invalid input: {field}.", {field: messages}),
                     status=status.HTTP_400_BAD_REQUEST)
+
+
+def _password_refused(rejected: services.PasswordRejected, field: str) -> Response:
+    return _field_refused(field, rejected.messages)
 
 
 class RegisterApi(APIView):
@@ -86,15 +91,9 @@ class LogoutApi(APIView):
         try:
             token = RefreshToken(data.validated_data["refresh"])
         except TokenError:
-            return Response(
-                error_body("invalid", "Invalid input: refresh.", {"refresh": ["Invalid or expired token."]}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _field_refused("refresh", ["Invalid or expired token."])
         if str(token.get("user_id")) != str(request.user.pk):
-            return Response(
-                error_body("invalid", "Invalid input: refresh.", {"refresh": ["Not your token."]}),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _field_refused("refresh", ["Not your token."])
         token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -132,8 +131,7 @@ class PasswordChangeApi(APIView):
         try:
             services.password_change(user=request.user, **data.validated_data)
         except services.PasswordWrong as wrong:
-            return Response(error_body("invalid", "Invalid input: current_password.", {"current_password": [str(wrong)]}),
-                            status=status.HTTP_400_BAD_REQUEST)
+            return _field_refused("current_password", [str(wrong)])
         except services.PasswordRejected as rejected:
             return _password_refused(rejected, "new_password")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -171,8 +169,7 @@ class PasswordResetConfirmApi(APIView):
         try:
             services.password_reset_confirm(**data.validated_data)
         except services.ResetTokenInvalid as invalid:
-            return Response(error_body("invalid", "Invalid input: token.", {"token": [str(invalid)]}),
-                            status=status.HTTP_400_BAD_REQUEST)
+            return _field_refused("token", [str(invalid)])
         except services.PasswordRejected as rejected:
             return _password_refused(rejected, "new_password")
         return Response(status=status.HTTP_204_NO_CONTENT)
