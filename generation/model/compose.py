@@ -24,7 +24,7 @@ from generation.model.attributes import Attributes, density_bucket, measure, par
 from generation.model.conditioning import SCHEMA_VERSION, Conditioning, model_features
 from generation.model.decoder import Decoder
 from generation.model.network import CondTransformer, ModelConfig
-from generation.model.plan import PLAN_VERSION, Plan, make_plan
+from generation.model.plan import PLAN_VERSION, PLAN_VERSIONS, Plan, make_plan
 from generation.model.sampling import sample_tokens
 from generation.model.structure import outer_parallels
 from generation.model.train import DEFAULT_CHECKPOINT
@@ -184,19 +184,21 @@ def compose(
     regenerates byte for byte after the index grows (new known works, a new music21).
 
     ``plan=PLAN_VERSION`` composes each candidate to a form plan (``generation.model.plan``) in
-    the requested key; ``plan=None`` is the decoding of tracks made before plans existed.
+    the requested key; an older version in ``PLAN_VERSIONS`` decodes as it did (the tracks it
+    made regenerate byte for byte); ``plan=None`` is the decoding of tracks made before plans
+    existed.
     """
     cond.validate()
     if n_candidates < 1:
         raise ValueError("n_candidates must be >= 1")
-    if plan not in (None, PLAN_VERSION):
-        raise ValueError(f"unknown plan {plan!r} (this code knows {PLAN_VERSION})")
+    if plan is not None and plan not in PLAN_VERSIONS:
+        raise ValueError(f"unknown plan {plan!r} (this code knows {', '.join(PLAN_VERSIONS)})")
     blen = bar_ticks(cond.time_signature)
     plans: list[Plan] | None = None
     if plan is not None:
         plans = [make_plan(seed=seed, index=i, tonic=cond.key_tonic, mode=cond.mode,
                            n_bars=cond.length_bars, n_parts=cond.n_parts,
-                           time_signature=cond.time_signature, bar_len=blen)
+                           time_signature=cond.time_signature, bar_len=blen, version=plan)
                  for i in range(n_candidates)]
     decoder = bundle.decoder(weights)
     prev_threads = torch.get_num_threads()

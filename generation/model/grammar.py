@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 
 from generation.model.plan import SCALE_PENALTY, TONIC_BONUS, Cadence, Plan
-from generation.model.vocab import MAX_PARTS, VOCAB
+from generation.model.vocab import MAX_DUR, MAX_PARTS, VOCAB
 
 K_BAR, K_POS, K_PART, K_VEL, K_PITCH, K_DUR, K_EOS, K_OTHER = range(8)
 PITCH_LO, PITCH_HI = 21, 108
@@ -110,7 +110,8 @@ _ROWS_MAX = 16384
 class _Stream:
     __slots__ = ("last", "pos", "bars", "part", "velset", "pos_note", "last_pitch", "done",
                  "used", "plan", "vel", "notes", "queue", "chord_part", "ceiling", "lastp",
-                 "top_now", "bass_now", "prev_top", "prev_bass")
+                 "top_now", "bass_now", "prev_top", "prev_bass",
+                 "outer", "tick", "active", "held", "now", "pair0")
 
     def __init__(self, n_parts: int, plan: Plan | None = None) -> None:
         self.last = K_BAR
@@ -131,6 +132,13 @@ class _Stream:
         self.ceiling = 999  # in a cadence chord: the pitch of the part above
         self.lastp = [-1] * MAX_PARTS  # each part's latest pitch
         self.top_now = self.bass_now = self.prev_top = self.prev_bass = -1
+        # form-v2: the sounding outer voices (held notes included), as structure.py hears them
+        self.outer = plan is not None and plan.outer_voices
+        self.tick = -1  # the current position's absolute tick
+        self.active: list[tuple[int, int]] = []  # (end tick, pitch) of notes begun before it
+        self.held: list[int] = []  # pitches begun earlier, still sounding at the tick
+        self.now: list[int] = []  # pitches begun at the tick so far
+        self.pair0: tuple[int, int] | None = None  # (top, bass) at the last onset with two
 
 
 class GrammarState:
@@ -250,7 +258,9 @@ class GrammarState:
         elif last == K_DUR:
             if s.part >= 0 and s.velset[s.part]:
                 lo = max(PITCH_LO, s.last_pitch + 1)
-                if lo <= PITCH_HI:
+                if lo <= PITCH_HI and s.outer:
+                    out += _runs(self._outer_free(s, lo), start[K_PITCH])
+                elif lo <= PITCH_HI:
                     out.append((start[K_PITCH] + lo, start[K_PITCH] + PITCH_HI + 1))
             out += self._parts(s)
             out.append(vel)
@@ -290,6 +300,10 @@ class GrammarState:
             if s.lastp[s.part] >= 0:
                 near = [p for p in fit if abs(p - s.lastp[s.part]) <= 9]
             allowed = near or fit
+            if s.outer and self.nparts > 1:
+                allowed = self._outer_chord(s, cad, near, fit) or allowed
+        elif s.outer:
+            allowed = self._outer_free(s, PITCH_LO)
         else:
             allowed = list(range(PITCH_LO, PITCH_HI + 1))
             if (self.nparts > 1 and s.part == self.nparts - 1 and s.bass_now < 0
@@ -299,6 +313,63 @@ class GrammarState:
                     allowed = [p for p in allowed
                                if p == s.prev_bass or (s.top_now - p) % 12 != ic]
         return _runs(allowed, p0)
+
+    def _outer_free(self, s: _Stream, lo: int) -> list[int]:
+        """Pitches from ``lo`` up that leave the sounding outer voices out of parallels."""
+        pitches = list(range(lo, PITCH_HI + 1))
+        if s.pair0 is None or (s.pair0[0] - s.pair0[1]) % 12 not in (0, 7):
+            return pitches
+        return [p for p in pitches if not self._into_parallel(s, p)] or pitches
+
+    def _into_parallel(self, s: _Stream, p: int) -> bool:
+        """Whether sounding ``p`` now makes the outer voices move in parallel from the last
+        onset's (each pitch that changes the top or the bottom is checked, so the last one to
+        change them, which fixes the position's outer voices, is too)."""
+        sound = s.held + s.now
+        if s.pair0 is None or not sound:
+            return False
+        return _parallel(s.pair0, max(max(sound), p), min(min(sound), p))
+
+    def _outer_chord(self, s: _Stream, cad: Cadence, near: list[int],
+                     fit: list[int]) -> list[int]:
+        """A cadence chord's tones (near ones first) that keep the outer voices out of parallels,
+        into the chord and out of it into a repeated bar that follows (whose first outer voices
+        are known: its source bar). The top is chosen before the bass, knowing its pitch class.
+        Empty when none does."""
+        nxt = self._copy_entry(s)
+        bass_pc = min(cad.bass)
+        top_part, bass_part = s.part == 0, s.part == self.nparts - 1
+
+        def bad(p: int) -> bool:
+            if self._into_parallel(s, p):
+                return True
+            if top_part:
+                for pair in (s.pair0, nxt):
+                    if pair is not None and _parallel(pair, p, bass_pc):  # (bass: its pc)
+                        return True
+            if bass_part and nxt is not None:
+                top = max([*s.held, *s.now, p])
+                return _parallel((top, p), *nxt)
+            return False
+
+        for tones in (near, fit):
+            ok = [p for p in tones if not bad(p)]
+            if ok:
+                return ok
+        return []
+
+    def _copy_entry(self, s: _Stream) -> tuple[int, int] | None:
+        """(top, bass) at the first onset with two sounding notes of the next bar, when the plan
+        repeats a bar there (nothing sounds into it from a cadence bar)."""
+        src = s.plan.copies.get(s.bars + 1)
+        if src is None:
+            return None
+        notes = [(n[1], n[4], min(n[5], MAX_DUR)) for n in s.notes if n[0] == src]
+        for pos in sorted({n[0] for n in notes}):
+            sound = [p for start, p, d in notes if start <= pos < start + d]
+            if len(sound) >= 2:
+                return max(sound), min(sound)
+        return None
 
     def forced(self) -> list[int | None]:
         """Per stream: the token it must emit next (a repeated bar), or None."""
@@ -374,6 +445,8 @@ class GrammarState:
                 if s.bass_now >= 0:
                     s.prev_bass = s.bass_now
                 s.top_now = s.bass_now = -1
+            if s.outer and k in (K_BAR, K_POS):
+                self._next_onset(s, k, i)
             if k == K_BAR:
                 s.bars += 1
                 s.pos, s.pos_note, s.last_pitch = -1, False, -1
@@ -404,6 +477,9 @@ class GrammarState:
                 if s.plan is not None:
                     s.notes.append((s.bars, s.pos, s.part, s.vel[s.part], s.last_pitch, i))
                     s.lastp[s.part] = s.last_pitch
+                    if s.outer:
+                        s.now.append(s.last_pitch)
+                        s.active.append((s.tick + min(i, MAX_DUR), s.last_pitch))
                     if s.chord_part >= 0:
                         s.chord_part += 1
                         s.ceiling = s.last_pitch
@@ -411,3 +487,23 @@ class GrammarState:
                 s.done = True
             s.last = k
         return sum(s.done for s in self.streams)
+
+    def _next_onset(self, s: _Stream, k: int, i: int) -> None:
+        """Close the position (its outer voices, if two notes sound) and, at POS, open the
+        next one with the notes still sounding."""
+        if s.now:
+            sound = s.held + s.now
+            if len(sound) >= 2:
+                s.pair0 = (max(sound), min(sound))
+            s.now = []
+        if k == K_POS:
+            s.tick = (s.bars - 1) * self.blen + i
+            s.active = [n for n in s.active if n[0] > s.tick]
+            s.held = [p for _, p in s.active]
+
+
+def _parallel(pair: tuple[int, int], top: int, bass: int) -> bool:
+    """Whether the outer voices moving from ``pair`` (top, bass) to (``top``, ``bass``) make
+    parallel perfect fifths, octaves or unisons (both voices move; by pitch class)."""
+    ic = (pair[0] - pair[1]) % 12
+    return ic in (0, 7) and top != pair[0] and bass != pair[1] and (top - bass) % 12 == ic

@@ -18,7 +18,14 @@ decoding, and the decoder follows it:
   and mode are steered during decoding, not only chosen afterwards.
 
 ``PLAN_VERSION`` is recorded in provenance; ``plan=None`` decodes as before plans existed, so
-tracks composed then still regenerate byte for byte.
+tracks composed then still regenerate byte for byte. Each version in ``PLAN_VERSIONS`` decodes as
+it did when it was current:
+
+* ``form-v1``: only the bass is kept out of parallel fifths/octaves with the top part;
+* ``form-v2``: the outer voices as heard (the highest and lowest sounding pitches, held notes
+  included) never move in parallel: every pitch that would become the new top or bottom is
+  checked against the previous onset's outer voices, cadence chords too (their top chosen so
+  that neither the arrival nor the entry into a repeated bar that follows is parallel).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PLAN_VERSION = "form-v1"
+PLAN_VERSION = "form-v2"
+PLAN_VERSIONS = ("form-v1", "form-v2")  # every version still decodes as it did
 SCALE_PENALTY = 2.5  # logits subtracted from pitches outside the scale
 TONIC_BONUS = 0.7  # logits added to the tonic triad's pitches (the key is heard, not guessed)
 LINE_FORMS = ("AABB", "AABA")
@@ -56,10 +64,16 @@ class Plan:
     favoured: frozenset[int] = frozenset()  # the tonic triad
     tonic: int = 0
     mode: str = "major"
+    version: str = PLAN_VERSION
+
+    @property
+    def outer_voices(self) -> bool:
+        """Whether decoding keeps the sounding outer voices out of parallels (form-v2 on)."""
+        return self.version != "form-v1"
 
     def summary(self) -> dict:
         """What provenance records (JSON values)."""
-        return {"version": PLAN_VERSION, "letters": self.letters,
+        return {"version": self.version, "letters": self.letters,
                 "phrases": [list(p) for p in self.phrases],
                 "cadences": {str(b): c.degree for b, c in sorted(self.cadences.items())},
                 "copies": {str(b): s for b, s in sorted(self.copies.items())}}
@@ -102,8 +116,11 @@ def triad(root: int, third: int) -> frozenset[int]:
 
 
 def make_plan(*, seed: int, index: int, tonic: int, mode: str, n_bars: int, n_parts: int,
-              time_signature: str, bar_len: int) -> Plan:
-    """The plan of candidate ``index`` of a request composed with ``seed``."""
+              time_signature: str, bar_len: int, version: str = PLAN_VERSION) -> Plan:
+    """The plan of candidate ``index`` of a request composed with ``seed`` (the same form in
+    every version; the version says how it is decoded)."""
+    if version not in PLAN_VERSIONS:
+        raise ValueError(f"unknown plan {version!r} (this code knows {', '.join(PLAN_VERSIONS)})")
     rng = np.random.default_rng([int(seed), int(index), 8])
     forms = LINE_FORMS if n_parts == 1 else PART_SONG_FORMS
     lengths = phrase_lengths(n_bars)
@@ -117,7 +134,7 @@ def make_plan(*, seed: int, index: int, tonic: int, mode: str, n_bars: int, n_pa
     hold = hold_tick(bar_len, beat_ticks(time_signature))
     plan = Plan(letters, phrases, scale=frozenset((tonic + d) % 12 for d in
                                                   (MINOR if mode == "minor" else MAJOR)),
-                favoured=tonic_chord, tonic=tonic % 12, mode=mode)
+                favoured=tonic_chord, tonic=tonic % 12, mode=mode, version=version)
     first: dict[str, int] = {}
     for k, (start, n) in enumerate(phrases):
         end = start + n - 1
