@@ -286,8 +286,11 @@ def encode_checked(
     ``next_master`` chooses, up to ``MAX_REMASTERS`` times. Each rendition's ``decoded`` records what was measured and the master it came from;
     the gates read it."""
     out = []
-    for r in encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured):
-        ceiling, target, m, rounds = CEILING_DBTP, TARGET_LUFS, measure_encoded(r.data, r.extension), 0
+    first = encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # decoding and DSP release the GIL
+        first_measured = list(pool.map(lambda r: measure_encoded(r.data, r.extension), first))
+    for r, m in zip(first, first_measured, strict=True):
+        ceiling, target, rounds = CEILING_DBTP, TARGET_LUFS, 0
         spec = next(s for s in specs if s.name == r.name)
         while not within_gates(m) and rounds < MAX_REMASTERS:
             ceiling, target = next_master(m, ceiling, target)
