@@ -9,6 +9,7 @@ signed by Django. Keys never contain user data: ``tracks/ab/abcdef….flac``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils.encoding import force_bytes
 
 META_PREFIX = ".meta/"
 URL_SALT = "cadenza.objects.url"
@@ -146,8 +148,26 @@ def signed_urls(keys: list[str], *, ttl: int | None = None) -> list[str]:
         return [signed_url(key, ttl=ttl) for key in keys]
     base = settings.SITE_URL.rstrip("/") + reverse("signed-object", kwargs={"token": "TOKEN"})
     head, _, tail = base.partition("TOKEN")
-    signer = signing.TimestampSigner(salt=URL_SALT)  # what signing.dumps uses, made once
-    return [head + signer.sign_object({"k": key, "ttl": ttl}) + tail for key in keys]
+    return [head + token + tail for token in _local_tokens([{"k": key, "ttl": ttl} for key in keys])]
+
+
+def _local_tokens(payloads: list[dict]) -> list[str]:
+    """``signing.dumps(payload, salt=URL_SALT)`` of each payload, at one timestamp: the tokens
+    Django's ``TimestampSigner`` makes (``value:timestamp:signature``, HMAC-SHA256 under a key
+    derived from the salt and ``SECRET_KEY``), with the key derived and the HMAC keyed once for
+    the batch instead of once per URL (a playlist signs 80; this was a fifth of its CPU)."""
+    signer = signing.TimestampSigner(salt=URL_SALT)
+    hasher = getattr(hashlib, signer.algorithm)
+    keyed = hmac.new(hasher(force_bytes(signer.salt + "signer") + force_bytes(signer.key)).digest(),
+                     digestmod=hasher)  # fmt: skip
+    stamp = signer.sep + signer.timestamp()
+    tokens = []
+    for payload in payloads:
+        value = signing.b64_encode(json.dumps(payload, separators=(",", ":")).encode("latin-1")).decode() + stamp
+        mac = keyed.copy()
+        mac.update(value.encode())
+        tokens.append(value + signer.sep + signing.b64_encode(mac.digest()).decode())
+    return tokens
 
 
 def unsign_local_url(token: str) -> str:

@@ -36,11 +36,15 @@ IF_NONE_MATCH = OpenApiParameter(
 
 
 def _without_urls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_urls(v) for k, v in value.items() if k != "url"}
-    if isinstance(value, list):
-        return [_without_urls(item) for item in value]
+    kind = type(value)  # exact types: bodies are built from plain dicts and lists (hot path)
+    if kind is dict or (kind is not list and isinstance(value, dict)):
+        return {k: v if type(v) in _LEAVES else _without_urls(v) for k, v in value.items() if k != "url"}
+    if kind is list or isinstance(value, list):
+        return [v if type(v) in _LEAVES else _without_urls(v) for v in value]
     return value
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def etag(body: Any, *, signed_urls: bool = False, now: float | None = None) -> str:

@@ -207,7 +207,7 @@ def _branches(dtype: str) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(h[r::OVERSAMPLE], dtype=dtype) for r in range(1, OVERSAMPLE))
 
 
-def _oversampled_peak(x: np.ndarray, start: int, stop: int, chunk: int = 1 << 15) -> float:
+def _oversampled_peak(x: np.ndarray, start: int, stop: int, chunk: int = 1 << 17) -> float:
     """max |y| over the 4x outputs belonging to input samples [start, stop) of the whole-file run.
 
     resample_poly's output is ``y[4q + r] = sum_i h[4i + r] * x[q + HALF_LEN/4 - i]``: branch
@@ -216,33 +216,25 @@ def _oversampled_peak(x: np.ndarray, start: int, stop: int, chunk: int = 1 << 15
     peak is ``h[40]`` times the sample peak; branches 1–3 are computed, in cache-sized chunks,
     with enough neighbouring input to match the whole-file run.
     """
-    from numpy.lib.stride_tricks import sliding_window_view
-
     n = x.shape[1]
     shift = _HALF_LEN // OVERSAMPLE  # 10: output q of branch r reads inputs q+10-19 .. q+10
-    taps = len(_branches(x.dtype.str)[0])
+    branches = _branches(x.dtype.str)
+    taps = len(branches[0])
     h, _ = _oversampling_filter()
     best = float(abs(h[_HALF_LEN]) * np.max(np.abs(x[:, start:stop]))) if stop > start else 0.0
-
-    # the three branches as one (taps, 3) matrix of reversed filters: each chunk's outputs are
-    # one matrix product of its sliding input windows (~1.7x faster than three upfirdn calls)
-    reversed_taps = np.stack([hr[::-1] for hr in _branches(x.dtype.str)], axis=1)
-    zeros = np.zeros(taps - 1, dtype=x.dtype)
 
     def channel(ch: np.ndarray) -> float:
         peak = 0.0
         for c0 in range(start, stop, chunk):
             c1 = min(stop, c0 + chunk)
             lo, hi = max(0, c0 + shift - taps + 1), min(n, c1 + shift)
-            # full convolution index j covers inputs lo + j - (taps - 1) .. lo + j; output q
-            # needs j = q + shift - lo
+            # full convolution index j covers inputs lo + j - (taps - 1) .. lo + j (zeros past
+            # the file's ends, as in the whole-file run); output q needs j = q + shift - lo
             j0, j1 = c0 + shift - lo, c1 + shift - lo
-            padded = np.concatenate([zeros, ch[lo:hi], zeros])  # the full convolution's edges
-            j1 = min(j1, hi - lo + taps - 1)
-            if j1 <= j0:
-                continue
-            y = sliding_window_view(padded[j0:j1 + taps - 1], taps) @ reversed_taps
-            peak = max(peak, float(max(y.max(), -y.min())))
+            for taps_r in branches:  # np.convolve: a direct 20-tap loop in C, without the GIL
+                y = np.convolve(ch[lo:hi], taps_r)[j0:j1]
+                if y.size:
+                    peak = max(peak, float(max(y.max(), -y.min())))
         return peak
 
     if stop - start < 4 * chunk:

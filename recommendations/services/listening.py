@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import PreferenceVersion, User
+from accounts.selectors import preferences_current_id
 from generation.models import TERMINAL_STATUSES
 from recommendations import selectors
 from recommendations.models import ListeningEvent, PersonalPlaylist
@@ -56,10 +57,13 @@ def playlist_for_reading(*, user: User) -> tuple[PersonalPlaylist, PreferenceVer
     """GET /me/playlist: the materialised playlist and the preferences it answers to, after
     catching up on events a debounced digest left (embedded default only; one query otherwise)."""
     latest = ListeningEvent.objects.filter(user=OuterRef("user")).order_by("-id").values("id")[:1]
-    playlist = PersonalPlaylist.objects.filter(user=user).annotate(latest_event=Subquery(latest)).first()
+    playlist = (PersonalPlaylist.objects.filter(user=user).select_related("preference_version")
+                .annotate(latest_event=Subquery(latest), current_preferences=preferences_current_id()).first())
     if (settings.CADENZA_RECS_DIGEST_DEBOUNCE_S and playlist is not None
             and (playlist.latest_event or 0) > playlist.events_through):
         playlist = listening_digest(user=user)
+    elif playlist is not None and playlist.preference_version_id == playlist.current_preferences:
+        return playlist, playlist.preference_version  # built for the current preferences
     return playlist_current(user=user, playlist=playlist)
 
 

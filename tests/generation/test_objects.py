@@ -108,3 +108,11 @@ def test_a_local_signed_object_may_be_cached_privately_no_longer_than_its_url_li
         directives = dict(part.strip().partition("=")[::2] for part in response["Cache-Control"].split(","))
         assert "private" in directives
         assert 110 <= int(directives["max-age"]) <= 120
+
+
+def test_batch_tokens_are_exactly_the_tokens_django_signing_makes(local_media, monkeypatch):
+    from django.core import signing
+
+    monkeypatch.setattr(signing.time, "time", lambda: 1_790_000_000.4)
+    payloads = [{"k": f"tracks/{n:02x}/ü-{n}.flac", "ttl": 300 + n} for n in range(4)]
+    assert objects._local_tokens(payloads) == [signing.dumps(p, salt=objects.URL_SALT) for p in payloads]

@@ -101,6 +101,22 @@ def test_it_rebuilds_when_the_preferences_change(alice, alice_client, catalog):
     assert PersonalPlaylist.objects.get(user=alice).preference_version.version == 2
 
 
+def test_a_warm_read_is_five_queries_and_still_sees_a_new_preference_version(alice, alice_client, catalog):
+    """user, playlist (with its preferences and latest event), items, visibility, ratings."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = playlist(alice_client)["version"]
+    with CaptureQueriesContext(connection) as queries:
+        assert playlist(alice_client)["version"] == before
+    assert len(queries) <= 5, [q["sql"][:120] for q in queries]
+    alice_client.patch("/api/v1/me/preferences", {"avoided_instruments": ["piano"]}, format="json")
+    body = playlist(alice_client)
+    assert body["version"] == before + 1
+    piano = {str(t.id) for t in catalog if "piano" in t.measured["families"]}
+    assert track_ids(body) and not piano & set(track_ids(body))
+
+
 def _without_urls(value):
     if isinstance(value, dict):
         return {k: _without_urls(v) for k, v in value.items() if k != "url"}

@@ -151,3 +151,23 @@ def test_every_rendition_is_measured_decoded_and_remastered_when_an_encode_overs
     remastered = [r for r in out if r.decoded["remasters"]]
     assert remastered and all((r.decoded["master_ceiling_dbtp"], r.decoded["master_target_lufs"]) in asked
                               for r in remastered)
+
+
+def test_an_overshooting_encode_is_mastered_quieter_before_the_ceiling_comes_down():
+    """A codec's overshoot scales with its input level; a lower ceiling makes the master denser
+    (a 3-minute folk track's AAC-64 peaked higher from ceiling -2 than from -1, and never
+    passed in three re-masters that only lowered the ceiling)."""
+    from generation.audio.encode import CEILING_DBTP, LUFS_TOLERANCE, TARGET_LUFS, next_master
+
+    # room in the loudness window: only the level moves, by the overshoot and a margin
+    ceiling, target = next_master({"lufs": -14.0, "true_peak_dbtp": -0.8}, -1.0, -14.0)
+    assert ceiling == -1.0 and -14.0 - 0.2 - 0.2 < target < -14.0 - 0.2
+    assert target >= TARGET_LUFS - LUFS_TOLERANCE
+    # the window cannot absorb it all: as quiet as it allows, and the ceiling takes the rest
+    ceiling, target = next_master({"lufs": -14.1, "true_peak_dbtp": 0.2}, -1.0, -14.0)
+    assert ceiling < CEILING_DBTP - 0.5 and TARGET_LUFS - LUFS_TOLERANCE < target < -14.2
+    # only too quiet (a low bitrate's low-pass): the level comes up by what was lost
+    assert next_master({"lufs": -14.7, "true_peak_dbtp": -2.0}, -1.0, -14.0) == (-1.0, -14.0 + 0.7)
+    # never quieter than the window for a re-master asked after an earlier one
+    _, target = next_master({"lufs": -14.45, "true_peak_dbtp": -0.8}, -1.3, -14.3)
+    assert target >= -14.3 - 0.05

@@ -86,3 +86,13 @@ def test_default_soundfont_is_fluidr3():
 def test_an_empty_midi_is_refused(soundfont):
     with pytest.raises(ValueError, match="no instruments"):
         render.render_stems(pretty_midi.PrettyMIDI(), soundfont=soundfont)
+
+
+def test_stems_rendered_two_at_a_time_are_the_samples_of_one_after_the_other(piece, soundfont):
+    from generation.audio import render as R
+
+    together = R.render_stems(piece, soundfont=soundfont)
+    alone = dict(R.iter_stems(piece, soundfont=soundfont))
+    assert list(together) == list(alone) and len(together) >= 2
+    for name, audio in alone.items():
+        assert np.array_equal(together[name][:, : audio.shape[1]], audio), name
