@@ -41,3 +41,37 @@ def test_accuracy_counts_tempo_metre_key_and_length():
     assert result["tempo_within_2pct"] == 1.0 and result["length_within_5pct"] == 1.0
     assert result["key_mode_both_finders"]["major"]["n"] == 1
     assert result["metre"]["4/4"]["n"] == 1
+
+
+def _played(bars: int, bpm: float, bar_q: float, notes_in_bar) -> pretty_midi.PrettyMIDI:
+    """A bar pattern ``(position in quarters, pitch, velocity, length in quarters)`` repeated."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    inst = pretty_midi.Instrument(0)
+    q = 60.0 / bpm
+    melody = [67, 69, 71, 72, 74, 72, 71, 69]
+    for b in range(bars):
+        for k, (pos, pitch, vel, length) in enumerate(notes_in_bar):
+            if pitch is None:  # the tune: its pitches move from bar to bar
+                pitch = melody[(4 * (b % 2) + k) % len(melody)]  # a two-bar phrase
+            start = (b * bar_q + pos) * q
+            inst.notes.append(pretty_midi.Note(vel, pitch, start, start + length * q * 0.9))
+    pm.instruments.append(inst)
+    return pm
+
+
+def test_a_jig_is_heard_in_six_eight_at_its_quarter_tempo_not_its_dotted_quarter_rate():
+    from generation.audio.heard import heard_tempo_and_metre
+
+    jig = [(0.0, 43, 100, 1.5), (1.5, 50, 90, 1.5)] + [(k * 0.5, None, 100 if k % 3 == 0 else 70, 0.5)
+                                                       for k in range(6)]
+    tempo, metre = heard_tempo_and_metre(_played(24, 120.0, 3.0, jig))
+    assert metre == "6/8" and tempo_matches(tempo, 120.0)
+
+
+def test_a_waltz_is_heard_in_three_four():
+    from generation.audio.heard import heard_tempo_and_metre
+
+    waltz = [(0.0, 41, 105, 1.0), (1.0, 57, 70, 1.0), (1.0, 60, 70, 1.0), (2.0, 57, 70, 1.0), (2.0, 60, 70, 1.0),
+             (0.0, None, 95, 2.0), (2.0, None, 80, 1.0)]
+    tempo, metre = heard_tempo_and_metre(_played(24, 132.0, 3.0, waltz))
+    assert metre == "3/4" and tempo_matches(tempo, 132.0)
