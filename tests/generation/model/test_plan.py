@@ -1,8 +1,6 @@
 """Form plans: repeated bars, cadence bars, voice-leading and the scale, under random logits and
 through ``compose`` (debug checkpoint)."""
 
-import hashlib
-import json
 
 import pytest
 import torch
