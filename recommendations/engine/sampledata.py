@@ -4,7 +4,8 @@
 arranger (``generation.model.compose.compose`` then ``generation.audio.arrange.arrange``, the
 compose and arrange stages of the pipeline; rendering and mastering change no symbolic
 attribute) from requests drawn across styles, moods and the stated ranges listeners can set,
-measures each arrangement as heard (``generation.model.attributes.measure``), and writes
+measures each arrangement as heard (``generation.audio.heard.heard_attributes``: what the arrange
+stage stores as a published track's ``measured``, tempo and metre from the onsets), and writes
 ``recommendations/engine/data/tracks.json``. The simulator's documents are these tracks, and
 ``Calibration`` (in ``simulator.py``) learns from the same runs how a request maps to what is
 measured, so compose-next in the simulation delivers what the pipeline really delivers.
@@ -76,7 +77,7 @@ def sample_requests(n: int, *, seed: int) -> Iterator[tuple[int, dict, int]]:
 def compose_one(bundle, request: dict, seed: int, compose_options: dict) -> dict:
     """Compose and arrange one request; the measured attributes of both (as heard: arranged)."""
     from generation.audio.arrange import arrange
-    from generation.model.attributes import measure
+    from generation.audio.heard import heard_attributes
     from generation.model.compose import compose
     from generation.model.conditioning import Conditioning
 
@@ -98,7 +99,7 @@ def compose_one(bundle, request: dict, seed: int, compose_options: dict) -> dict
         "mood": request["mood"],
         "duration_s": round(float(arranged.get_end_time()), 2),
         "composed": _plain(piece.measured.as_dict()),
-        "measured": _plain(measure(arranged).as_dict()),
+        "measured": _plain(heard_attributes(arranged)),  # what a published track's `measured` holds
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -137,7 +138,7 @@ def build(n: int, *, bundle, compose_options: dict, seed: int = 20261202, out: P
     data = {
         "format": FORMAT,
         "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "how": "measure(arrange(compose(request))) per request; measured = the arrangement as heard",
+        "how": "heard_attributes(arrange(compose(request))) per request; measured = the arrangement as heard",
         "seed": seed,
         **(meta or {}),
         "tracks": [r for r in rows if "error" not in r],
