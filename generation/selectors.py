@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -51,6 +51,12 @@ def visible_track_ids(*, user: User, track_ids: Iterable[uuid.UUID]) -> set[uuid
     visible = Case(When(visibility_q(user=user), then=Value(True)), default=Value(False), output_field=BooleanField())
     return set(Track.objects.filter(id__in=track_ids).alias(visible=visible).filter(visible=True)
                .values_list("id", flat=True))
+
+
+def is_visible(*, user: User, track_ref: OuterRef) -> Exists:
+    """The rule as an annotation: whether the listener may hear the track ``track_ref`` names in
+    an outer query (``OuterRef("track_id")``), so a list of rows is checked in its own query."""
+    return Exists(tracks_visible_to(user=user).filter(id=track_ref))
 
 
 def track_get(*, user: User, track_id) -> Track:

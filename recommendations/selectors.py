@@ -7,13 +7,13 @@ import uuid
 from dataclasses import dataclass, replace
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.models import PreferenceVersion, User
 from accounts.selectors import preferences_current, preferences_snapshot
 from generation.models import TERMINAL_STATUSES, JobStatus, Track, TrackStatus
-from generation.selectors import tracks_visible_to, visible_track_ids
+from generation.selectors import is_visible, tracks_visible_to, visible_track_ids
 from recommendations.engine import features as F
 from recommendations.engine.taste import TasteModel, explain, prior_from_preferences
 from recommendations.models import (
@@ -54,6 +54,23 @@ def track_ratings(*, user: User, track_ids) -> dict:
     for track_id, kind in rows:  # oldest first: the latest overwrites
         ratings[track_id] = RATING_KINDS[kind]
     return ratings
+
+
+def latest_rating(*, user: User, track_ref: OuterRef) -> Subquery:
+    """``track_ratings``' rule as an annotation: the kind of the listener's latest rating event of
+    the track ``track_ref`` names in an outer query (None: never rated)."""
+    events = ListeningEvent.objects.filter(user=user, track_id=track_ref, kind__in=list(RATING_KINDS))
+    return Subquery(events.order_by("-occurred_at", "-id").values("kind")[:1])
+
+
+def entry_ratings(*, user: User, entries: list[dict]) -> dict:
+    """``track_ratings`` of playlist entries: what their rows brought (``playlist_entries``), and
+    one query for a track found since through its finished job."""
+    ratings = {uuid.UUID(str(e["track"]["id"] if isinstance(e["track"], dict) else e["track"].id)): e.get("rating")
+               for e in entries if e["kind"] == "track"}
+    unknown = {track_id for track_id, rating in ratings.items() if rating is None}
+    return {**{k: v for k, v in ratings.items() if v is not None},
+            **(track_ratings(user=user, track_ids=unknown) if unknown else {})}
 
 
 def personal_rows(*, user: User) -> dict[str, list[dict]]:
@@ -171,13 +188,19 @@ def playlist_entries(*, user: User, playlist: PersonalPlaylist,
     """The playlist as it may be served now, in order: tracks the listener may still hear (the
     one visibility rule, asked at read time) without an instrument they now avoid, as the
     snapshots the build stored; pending jobs (one that has since published shows its track)."""
-    items = list(playlist.items.order_by("position").values(
-        "track_id", "job_id", "job__status", "job__style", "reason", "explore", "score", "families", "summary"))
+    # one query: the rows, whether the listener may still hear each track (the one visibility
+    # rule) and their latest rating of it
+    items = list(playlist.items.order_by("position").annotate(
+        visible=is_visible(user=user, track_ref=OuterRef("track_id")),
+        rating=latest_rating(user=user, track_ref=OuterRef("track_id")),
+    ).values("track_id", "job_id", "job__status", "job__style", "reason", "explore", "score", "families", "summary",
+             "visible", "rating"))
     done = [i["job_id"] for i in items if i["job_id"] and i["job__status"] == JobStatus.PUBLISHED]
     finished = {t.job_id: t for t in Track.objects.filter(job_id__in=done).select_related("features")
                 .prefetch_related("renditions")} if done else {}
-    visible = visible_track_ids(user=user, track_ids={i["track_id"] for i in items if i["track_id"]}
-                                | {t.id for t in finished.values()})
+    visible = {i["track_id"] for i in items if i["track_id"] and i["visible"]}
+    if finished:
+        visible |= visible_track_ids(user=user, track_ids={t.id for t in finished.values()})
     preferences = preferences or preferences_current(user=user)
     avoided = family_bits(getattr(preferences, "avoided_instruments", None) or [])
     entries = []
@@ -195,6 +218,7 @@ def playlist_entries(*, user: User, playlist: PersonalPlaylist,
             "track": item["summary"] if item["track_id"] else (track_snapshot(track) if track else None),
             "job": job, "reason": item["reason"], "explore": item["explore"],
             "score": round(item["score"], 4) if item["track_id"] else None,
+            "rating": (RATING_KINDS[item["rating"]] if item["rating"] else "none") if item["track_id"] else None,
         })
     return entries
 

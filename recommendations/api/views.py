@@ -88,8 +88,7 @@ class TrackDetailApi(generation_views.TrackDetailApi):
 # ------------------------------------------------------------------------------------------------
 def _playlist_body(request, playlist, preferences=None) -> dict:
     entries = selectors.playlist_entries(user=request.user, playlist=playlist, preferences=preferences)
-    ratings = selectors.track_ratings(user=request.user, track_ids=render.entry_track_ids(entries))
-    return render.playlist(playlist, entries, ratings=ratings)
+    return render.playlist(playlist, entries, ratings=selectors.entry_ratings(user=request.user, entries=entries))
 
 
 class PlaylistApi(APIView):
