@@ -139,15 +139,19 @@ def _allowed_pitches(st: GrammarState) -> set[int]:
     return {p for p in range(128) if m[VOCAB.index[f"PITCH_{p}"]]}
 
 
-def test_form_v2_keeps_a_middle_part_out_of_parallels_when_it_becomes_the_sounding_bass():
+def _middle_part_takes_the_bass(version: str) -> GrammarState:
+    """G over C (a fifth); then the soprano moves to A, the bass rests, the alto is lowest."""
     plan = make_plan(seed=0, index=0, tonic=0, mode="major", n_bars=8, n_parts=4,
-                     time_signature="4/4", bar_len=48, version="form-v2")
+                     time_signature="4/4", bar_len=48, version=version)
     st = GrammarState(1, 48, 4, 8, [plan])
-    # G over C (a fifth); then the soprano moves to A, the bass rests, the alto is lowest
     _feed(st, ["POS_0", "PART_0", "VEL_4", "PITCH_67", "DUR_12", "PART_1", "VEL_4", "PITCH_64",
                "DUR_12", "PART_2", "VEL_4", "PITCH_55", "DUR_12", "PART_3", "VEL_4", "PITCH_48",
                "DUR_12", "POS_12", "PART_0", "PITCH_69", "DUR_12", "PART_1"])
-    allowed = _allowed_pitches(st)
+    return st
+
+
+def test_form_v2_keeps_a_middle_part_out_of_parallels_when_it_becomes_the_sounding_bass():
+    allowed = _allowed_pitches(_middle_part_takes_the_bass("form-v2"))
     assert not allowed & {38, 50, 62}  # D under A: fifths again
     assert {60, 61, 63, 68, 74} <= allowed  # (D above A: a fourth)
 
@@ -165,13 +169,7 @@ def test_form_v2_checks_the_bass_against_a_held_middle_part_that_sounds_on_top()
 
 
 def test_form_v1_keeps_its_own_check_only():
-    plan = make_plan(seed=0, index=0, tonic=0, mode="major", n_bars=8, n_parts=4,
-                     time_signature="4/4", bar_len=48, version="form-v1")
-    st = GrammarState(1, 48, 4, 8, [plan])
-    _feed(st, ["POS_0", "PART_0", "VEL_4", "PITCH_67", "DUR_12", "PART_1", "VEL_4", "PITCH_64",
-               "DUR_12", "PART_2", "VEL_4", "PITCH_55", "DUR_12", "PART_3", "VEL_4", "PITCH_48",
-               "DUR_12", "POS_12", "PART_0", "PITCH_69", "DUR_12", "PART_1"])
-    assert {50, 62, 74} <= _allowed_pitches(st)  # (form-v1 checks the bass part only)
+    assert {50, 62, 74} <= _allowed_pitches(_middle_part_takes_the_bass("form-v1"))  # (the bass part only)
 
 
 def _to_cadence_chord(version: str) -> GrammarState:
