@@ -115,4 +115,6 @@ def test_batch_tokens_are_exactly_the_tokens_django_signing_makes(local_media, m
 
     monkeypatch.setattr(signing.time, "time", lambda: 1_790_000_000.4)
     payloads = [{"k": f"tracks/{n:02x}/ü-{n}.flac", "ttl": 300 + n} for n in range(4)]
+    payloads += [{"k": f"tracks/{n:02x}/{'ab' * 32}.m4a", "ttl": 300} for n in range(3)]  # content-addressed
+    payloads += [{"k": 'tracks/a"b\\c.m4a', "ttl": 60}]
     assert objects._local_tokens(payloads) == [signing.dumps(p, salt=objects.URL_SALT) for p in payloads]

@@ -197,3 +197,16 @@ def test_each_item_shows_the_latest_rating_by_when_it_happened(alice, alice_clie
     shown = {i["track"]["id"]: i["liked"] for i in playlist(alice_client)["items"] if i["kind"] == "track"}
     assert shown[str(first.id)] == "liked" and shown.get(str(second.id), "none") == "none"
     assert set(shown.values()) <= {"liked", "none"}
+
+
+def test_the_playlist_bench_times_the_real_read_beside_the_issues_yardstick(db):
+    from recommendations.playlist_timing import time_playlist_get
+
+    report = time_playlist_get(tracks=200, requests=12, warmup=2)
+    assert report["items"] == 20 and report["queries_per_request"] <= 3
+    assert report["get_cpu_ms"]["p95"] > 0 and report["reference_get_two_tracks_cpu_ms"]["p50"] > 0
+    assert report["goal_scaled_to_this_machine_ms"] == pytest.approx(
+        15.0 * report["reference_get_two_tracks_cpu_ms"]["p50"] / 4.4, abs=0.05)  # (p50 is rounded)
+    from generation.models import Track
+
+    assert not Track.objects.exists()  # everything it made is rolled back
