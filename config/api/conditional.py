@@ -36,10 +36,10 @@ IF_NONE_MATCH = OpenApiParameter(
 
 
 def _without_urls(value: Any) -> Any:
-    kind = type(value)  # exact types: bodies are built from plain dicts and lists (hot path)
-    if kind is dict or (kind is not list and isinstance(value, dict)):
+    # leaves (most of a body) are kept without a recursive call: this runs on every playlist read
+    if isinstance(value, dict):
         return {k: v if type(v) in _LEAVES else _without_urls(v) for k, v in value.items() if k != "url"}
-    if kind is list or isinstance(value, list):
+    if isinstance(value, list):
         return [v if type(v) in _LEAVES else _without_urls(v) for v in value]
     return value
 

@@ -171,7 +171,7 @@ def heard_tempo_and_metre(midi: pretty_midi.PrettyMIDI) -> tuple[float, str]:
 
     t, w = onsets(midi)
     if t.size < 8:
-        return (0.0 if t.size < 4 else heard_beat(t, w)), "4/4"
+        return (0.0 if t.size < 4 else heard_beat(t)), "4/4"
     env = _envelope(t, w)
     acf, pattern = _acf(env), _channel_acf(midi, env.size)
     bpms = np.arange(40.0, 220.0, 0.25)
@@ -193,7 +193,7 @@ def heard_tempo_and_metre(midi: pretty_midi.PrettyMIDI) -> tuple[float, str]:
     return round(float(max(fine, key=lambda bpm: _coherence(t, w, 60.0 / bpm))), 2), metre
 
 
-def heard_beat(t: np.ndarray, w: np.ndarray) -> float:
+def heard_beat(t: np.ndarray) -> float:
     """A bare beat rate for a handful of onsets (too few to tell a metre)."""
     span = float(t[-1] - t[0])
     return round(60.0 * (t.size - 1) / span, 2) if span > 0 else 0.0
