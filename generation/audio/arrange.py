@@ -16,6 +16,10 @@ per harmonic step of the metre, then writes a new ``PrettyMIDI``:
   palette, the section plan (intro, A, B, breakdown, outro), groove variants and figures.
 
 Everything random comes from ``numpy.random.default_rng(seed)``: same inputs, same MIDI.
+
+The arranger is versioned (``ARRANGER_VERSION``, recorded in each track's provenance): version 2
+marks the requested pulse so it is the beat a listener hears (``Articulation``); a track
+arranged by version 1 is re-arranged by version 1 when it is verified.
 """
 
 from __future__ import annotations
@@ -38,6 +42,39 @@ RITARDANDO = 0.18  # the ending's last bar is this much slower
 TRIADS = {"maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6)}
 SEVENTHS = {"maj": 11, "min": 10, "dim": 9}
 ROLE_CENTER = {MELODY: 74, COUNTER: 64, CHORDS: 62, PAD: 58, BASS: 40}
+
+
+@dataclass(frozen=True)
+class Articulation:
+    """How the accompaniment marks the pulse; one per arranger version.
+
+    Version 1 held its bass for a whole chord and accented compound metres like simple ones, so
+    an onset analysis heard a slow-moving 4/4 at half its tempo and a 6/8 as 3/4 or as 2/4 at the
+    dotted-quarter rate. Version 2 re-strikes held bass figures on every pulse, plays the
+    root–fifth bass of a compound metre long–short in each dotted pulse (the jig and siciliano
+    bass: eighths 1 and 3 of each group of three) and accents a compound bar's two pulses
+    against its other eighths. When the felt pulse is quick (``restrike_from`` pulses a minute
+    and more), sustained chords re-strike on every pulse, as strings do under a fast tune, so the
+    beat is not heard at half speed.
+    """
+
+    bass_every_pulse: bool  # "root" and "drone" basses play root–fifth on the pulses
+    compound_long_short: bool  # root–fifth in 6/8: the root for two eighths, the fifth on the third
+    compound_accents: tuple[int, int, int] | None  # (downbeat, pulse, other) velocity accents
+    restrike_from: float | None  # felt pulses per minute from which sustained chords re-strike
+
+    def chord_pattern(self, pattern: str, pulses_per_minute: float) -> str:
+        if pattern == "sustain" and self.restrike_from is not None and pulses_per_minute >= self.restrike_from:
+            return "restrike"
+        return pattern
+
+
+ARTICULATIONS: dict[int, Articulation] = {
+    1: Articulation(bass_every_pulse=False, compound_long_short=False, compound_accents=None, restrike_from=None),
+    2: Articulation(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7),
+                    restrike_from=120.0),
+}
+ARRANGER_VERSION = 2
 
 
 @dataclass
@@ -87,6 +124,7 @@ class Section:
     fill: bool = False
     groove: int = 0  # which variant of the groove
     tags: list[str] = field(default_factory=list)
+    pulses_per_minute: float = 0.0  # the felt beat's rate at the requested tempo
 
 
 # ---------------------------------------------------------------- analysis
@@ -338,8 +376,10 @@ def _bass_root(chord: Chord, center: int) -> int:
     return center - 6 + ((chord.root - (center - 6)) % 12)
 
 
-def write_bass(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int, alt: bool) -> list[Note]:
-    """Bass figures on the metre's pulses: held roots, root–fifth on the pulses, eighths, drone."""
+def write_bass(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int, alt: bool,
+               long_short: bool = False) -> list[Note]:  # fmt: skip
+    """Bass figures on the metre's pulses: held roots, root–fifth on the pulses (``long_short``:
+    in a compound metre, long–short within each dotted pulse), eighths, drone."""
     notes: list[Note] = []
     for start, length, chord in chords:
         root = _bass_root(chord, center)
@@ -352,6 +392,12 @@ def write_bass(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int
                 on_pulse = any(abs(k * fl.sub - p) < 1e-6 for p in pulses)
                 p = root + (12 if alt and k % 4 == 3 else 0)
                 notes.append(Note(start + k * fl.sub, fl.sub * 0.84, p, vel - (0 if on_pulse else 14)))
+        elif pattern == "root_fifth" and long_short and fl.compound:
+            for j, p in enumerate(pulses):  # root (or fifth) for two eighths, the other on the third
+                first, second = (root, fifth) if j % 2 == 0 else (fifth, root)
+                notes.append(Note(start + p, 2 * fl.sub * 0.9, first, vel - (0 if j == 0 else 6)))
+                if p + 2 * fl.sub < length - 1e-6:
+                    notes.append(Note(start + p + 2 * fl.sub, fl.sub * 0.85, second, vel - 12))
         elif pattern == "root_fifth":
             for j, p in enumerate(pulses):
                 nxt = pulses[j + 1] if j + 1 < len(pulses) else length
@@ -380,8 +426,8 @@ def _strum_hits(fl: Feel, start: float, length: float, alt: bool) -> list[tuple[
 
 def write_chords(chords: list[Span], pattern: str, fl: Feel, center: int, vel: int, alt: bool,
                  seventh: bool) -> list[Note]:  # fmt: skip
-    """Chord figures on the metre: sustained, arpeggiated in subdivisions grouped by pulse,
-    strummed on the pulses, off-beat stabs, or blocks."""
+    """Chord figures on the metre: sustained, re-struck on every pulse, arpeggiated in
+    subdivisions grouped by pulse, strummed on the pulses, off-beat stabs, or blocks."""
     notes: list[Note] = []
     prev: list[int] | None = None
     for start, length, chord in chords:
@@ -389,6 +435,11 @@ def write_chords(chords: list[Span], pattern: str, fl: Feel, center: int, vel: i
         prev = v
         if pattern == "sustain":
             notes += [Note(start, length * 0.995, p, vel) for p in v]
+        elif pattern == "restrike":  # the voicing struck again on every pulse
+            pulses = fl.pulses_in(start, length)
+            for j, h in enumerate(pulses):
+                end = pulses[j + 1] if j + 1 < len(pulses) else length
+                notes += [Note(start + h, (end - h) * 0.85, p, vel) for p in v]
         elif pattern == "arpeggio":
             per_pulse = int(round(fl.pulse / fl.sub))
             up = v + [v[1] + 12, v[2] + 12 if len(v) > 2 else v[0] + 24]
@@ -555,10 +606,12 @@ def arrange(
     avoid_instruments: Collection[str] = (),
     tempo_bpm: float | None = None,
     key: tuple[int, str] | None = None,
+    version: int = ARRANGER_VERSION,
 ) -> pretty_midi.PrettyMIDI:
     """A full arrangement of ``piece`` in ``style`` lasting about ``length_s`` seconds, played at
     ``tempo_bpm`` (quarter notes per minute; default: the composition's own tempo) and ending in
-    ``key`` = (tonic pitch class, "major"/"minor") (default: on the composition's final chord).
+    ``key`` = (tonic pitch class, "major"/"minor") (default: on the composition's final chord),
+    as arranger ``version`` writes it (``ARTICULATIONS``; a track's provenance records it).
 
     ``avoid_instruments`` are GM family names (``generation.gm``); they never appear.
     Raises ValueError if the style cannot be arranged without them, or on bad arguments.
@@ -569,6 +622,9 @@ def arrange(
     bpm = float(tempo_bpm) if tempo_bpm is not None else _piece_tempo(piece)
     if not 20.0 <= bpm <= 300.0:
         raise ValueError(f"tempo_bpm must be between 20 and 300, got {bpm}")
+    if version not in ARTICULATIONS:
+        raise ValueError(f"arranger version must be one of {sorted(ARTICULATIONS)}, got {version}")
+    art = ARTICULATIONS[version]
     rng = np.random.default_rng(seed)
     parts = choose_parts(st, avoid_instruments, rng)
     use_drums = st.has_drums and DRUMS not in set(avoid_instruments)
@@ -580,16 +636,18 @@ def arrange(
     drum_track = _Track(None, 0) if use_drums else None
     beat = 0.0
     for sec in sections:
-        _write_section(an, st, sec, tracks, drum_track, beat, key)
+        sec.pulses_per_minute = bpm / an.feel.pulse
+        _write_section(an, st, sec, tracks, drum_track, beat, key, art)
         beat += sec.bars * an.beats_per_bar
     to_s = _tempo_map(beat, sections[-1].bars * an.beats_per_bar, bpm)
     scale = min(1.0, (music_s - 0.3) / to_s(beat))  # only a track too short for two bars plays faster
     return _to_midi(an, st, tracks + ([drum_track] if drum_track else []), lambda b: to_s(b) * scale,
-                    bpm / scale, music_s, rng)  # fmt: skip
+                    bpm / scale, music_s, rng, art)  # fmt: skip
 
 
 def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
-                   drum_track: _Track | None, beat: float, key: tuple[int, str] | None) -> None:  # fmt: skip
+                   drum_track: _Track | None, beat: float, key: tuple[int, str] | None,
+                   art: Articulation) -> None:  # fmt: skip
     length = sec.bars * an.beats_per_bar
     fl = an.feel
     chords = ending_chords(an, key, length) if sec.kind == "ending" else _chords_for(an, sec.src_bar, sec.bars)
@@ -601,7 +659,7 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         if part.role not in sec.roles:
             continue
         center = ROLE_CENTER[part.role] + 12 * part.octave
-        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line)
+        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, art)
         if part.role == MELODY:
             melody_line = new
         tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
@@ -613,7 +671,7 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
 
 
 def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
-                length: float, s0: float, s1: float, melody: list[Note]) -> list[Note]:  # fmt: skip
+                length: float, s0: float, s1: float, melody: list[Note], art: Articulation) -> list[Note]:  # fmt: skip
     fl = an.feel
     ending = sec.kind == "ending"
     if part.role == MELODY:
@@ -628,13 +686,18 @@ def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[
     if part.role == BASS:
         if ending:
             return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
-        return write_bass(chords, part.pattern or "root", fl, center, part.velocity, sec.alt_figure)
+        pattern = part.pattern or "root"
+        if art.bass_every_pulse and pattern in ("root", "drone"):
+            pattern = "root_fifth"
+        return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, art.compound_long_short)
     pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
+    if not ending:
+        pattern = art.chord_pattern(pattern, sec.pulses_per_minute)
     return write_chords(chords, pattern, fl, center, part.velocity, sec.alt_figure, st.sevenths)
 
 
 def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[float], float], bpm: float,
-             music_s: float, rng: np.random.Generator) -> pretty_midi.PrettyMIDI:  # fmt: skip
+             music_s: float, rng: np.random.Generator, art: Articulation) -> pretty_midi.PrettyMIDI:  # fmt: skip
     out = pretty_midi.PrettyMIDI(initial_tempo=bpm)
     num, den = (int(x) for x in an.feel.signature.split("/"))
     out.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
@@ -647,7 +710,8 @@ def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[floa
         inst = pretty_midi.Instrument(program=tr.program, is_drum=is_drum, name=name)
         send = st.reverb * (1.0 if is_drum else tr.part.reverb_send)
         inst.control_changes.append(pretty_midi.ControlChange(91, int(min(127, send * 127)), 0.0))
-        _humanise(tr.notes, st, rng, an.feel, accents=not is_drum)
+        accents = (art.compound_accents if an.feel.compound else None) if not is_drum else None
+        _humanise(tr.notes, st, rng, an.feel, accents=not is_drum, levels=accents)
         for n in tr.notes:
             start = max(0.0, to_s(n.start))
             # the final chord rings to the end of the music
@@ -671,8 +735,9 @@ def _program_label(program: int) -> str:
     return pretty_midi.program_to_instrument_name(program).lower()
 
 
-def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, fl: Feel, *, accents: bool) -> None:
-    """Metrical accents, swing on off-beat eighths (simple metres only: compound eighths are
+def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, fl: Feel, *, accents: bool,
+              levels: tuple[int, int, int] | None = None) -> None:  # fmt: skip
+    """Metrical accents (``levels``: downbeat, pulse, other; else the feel's own), swing on off-beat eighths (simple metres only: compound eighths are
     already in threes), jittered onsets (ms, converted at ~100 bpm) and velocities."""
     if not notes:
         return
@@ -682,7 +747,7 @@ def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, fl: Feel, 
     vel_jitter = rng.normal(0.0, st.humanise_velocity, len(notes))
     swing = st.swing if not fl.compound else 0.0
     for i, n in enumerate(notes):
-        accent = fl.accent(n.start) if accents else 0
+        accent = fl.accent(n.start, levels) if accents else 0
         if swing and offbeat[i]:
             n.start += swing * 0.5
             n.dur = max(0.05, n.dur - swing * 0.5)

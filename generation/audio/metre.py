@@ -42,15 +42,17 @@ class Feel:
                     out.append(pos - start)
         return out
 
-    def accent(self, position: float) -> int:
+    def accent(self, position: float, levels: tuple[int, int, int] | None = None) -> int:
         """Velocity accent of a note at ``position`` (quarter notes from the start of the piece):
-        the downbeat most, other pulses a little, the rest a little less."""
+        the downbeat most, other pulses a little, the rest a little less (``levels``: the
+        three accents, e.g. stronger pulses for a compound metre)."""
+        downbeat, pulse, other = levels or (10, 3, -4)
         pos = position % self.bar
         if pos < 0.05 or pos > self.bar - 0.05:
-            return 10
+            return downbeat
         if any(abs(pos - p) < 0.05 for p in self.pulses):
-            return 3
-        return -4
+            return pulse
+        return other
 
 
 FEELS: dict[str, Feel] = {

@@ -85,6 +85,7 @@ def provenance_record(job: GenerationJob, *, track_id: str, pictures: dict[str, 
         "arrangement": {
             "style": job.style,
             "length_s": job.length_s,
+            "version": work["arrangement"].get("version", 1),  # the arranger that wrote it (1: before versions)
             "instruments": work["arrangement"]["instruments"],
             "midi_sha256": work["arrangement"]["midi_sha256"],
         },

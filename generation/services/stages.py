@@ -89,6 +89,7 @@ def compose(job: GenerationJob) -> dict[str, Any]:
 
 
 def arrange(job: GenerationJob) -> dict[str, Any]:
+    from generation.audio.arrange import ARRANGER_VERSION
     from generation.audio.arrange import arrange as arrange_piece
     from generation.model.conditioning import Conditioning
 
@@ -98,7 +99,7 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
     cond = Conditioning.from_vector(job.conditioning)
     arranged = arrange_piece(
         piece, job.style, seed=job.seed, length_s=job.length_s, avoid_instruments=request["avoid_instruments"],
-        tempo_bpm=cond.tempo_bpm, key=(cond.key_tonic, cond.mode),
+        tempo_bpm=cond.tempo_bpm, key=(cond.key_tonic, cond.mode), version=ARRANGER_VERSION,
     )
     data = pipeline.midi_to_bytes(arranged)
     stored = objects.put_object(data, prefix="midi", extension="mid", content_type=MIDI, metadata=_meta(job))
@@ -108,7 +109,8 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
     ]
     from generation.audio.heard import heard_attributes
 
-    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "instruments": programs,
+    return {"arrangement": _timed({"midi_key": stored.key, "midi_sha256": stored.sha256, "version": ARRANGER_VERSION,
+                                   "instruments": programs,
                                    "measured": _plain(heard_attributes(arranged))}, started)}
 
 

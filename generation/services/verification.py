@@ -54,6 +54,7 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
         avoid_instruments=record["request"]["avoid_instruments"],
         tempo_bpm=cond.tempo_bpm,
         key=(cond.key_tonic, cond.mode),
+        version=record["arrangement"].get("version", 1),  # tracks from before arranger versions: 1
     )
     arranged_sha = hashlib.sha256(pipeline.midi_to_bytes(arranged)).hexdigest()
     result.update(

@@ -170,6 +170,23 @@ def test_the_midi_regenerates_byte_for_byte_from_provenance(published):
     assert json.loads(out.getvalue())["midi_sha256_match"] is True
 
 
+def test_verification_re_arranges_with_the_arranger_version_the_record_names(published):
+    from generation.audio.arrange import ARRANGER_VERSION
+    from generation.services.verification import track_verify
+
+    track = published.track
+    record = track.provenance.record
+    assert record["arrangement"]["version"] == ARRANGER_VERSION == 2
+    assert track_verify(track=track)["midi_sha256_match"] is True
+    record["arrangement"]["version"] = 1  # as if version 1 had arranged it: another arrangement
+    try:
+        assert track_verify(track=track)["midi_sha256_match"] is False
+        del record["arrangement"]["version"]  # records from before versions were arranged by 1
+        assert track_verify(track=track)["midi_sha256_match"] is False
+    finally:
+        record["arrangement"]["version"] = ARRANGER_VERSION
+
+
 def test_a_track_made_by_a_retired_checkpoint_verifies_from_the_archive(published, settings, tmp_path):
     import shutil
 

@@ -269,3 +269,57 @@ def test_counter_parts_carry_real_material(slug):
     out = arrange(line, slug, seed=4, length_s=120, tempo_bpm=96.0)
     counts = {i.name.split(":")[0]: len(i.notes) for i in out.instruments}
     assert counts["counter"] >= 0.1 * sum(counts.values()), counts
+
+
+# ---------------------------------------------------------------- arranger versions
+
+
+def test_version_1_still_writes_what_it_wrote():
+    """Tracks arranged before version 2 re-arrange byte for byte (their provenance names 1)."""
+    import hashlib
+
+    chamber = arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=1)
+    jig = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0, version=1)
+    assert hashlib.sha256(_bytes(chamber)).hexdigest() == "ce9505a1440f3db71af15cc7e437d921e634824d9a8acf5f1f6c32e626e957ec"
+    assert hashlib.sha256(_bytes(jig)).hexdigest() == "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"
+    assert _bytes(arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"))) != _bytes(chamber)
+
+
+def test_an_unknown_arranger_version_is_refused(piece):
+    with pytest.raises(ValueError, match="arranger version"):
+        arrange(piece, "piano", seed=1, length_s=30, version=9)
+
+
+def _bass_beats(out, tempo):
+    bass = next(i for i in out.instruments if i.name.startswith("bass"))
+    return [n.start * tempo / 60.0 for n in bass.notes if n.start < 40]
+
+
+def test_a_held_bass_marks_every_pulse_from_version_2(piece):
+    held = {round(b) for b in _bass_beats(arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=90.0, version=1), 90.0)}
+    pulsed = {round(b) for b in _bass_beats(arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=90.0), 90.0)}
+    first, last = min(pulsed), max(pulsed)
+    assert set(range(first, last + 1)) <= pulsed  # a note on every beat while the bass plays
+    assert len(held) < 0.6 * len(pulsed)
+
+
+def test_a_compound_bass_goes_long_short_in_each_dotted_pulse():
+    out = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0)
+    eighths = {round(b * 2) % 6 for b in _bass_beats(out, 120.0)}
+    assert eighths == {0, 2, 3, 5}  # 1 . 3 | 4 . 6: never the 3/4 beat on eighth 4 (index 4)
+
+
+def test_quick_tempi_re_strike_sustained_chords_on_every_pulse(piece):
+    def pad_onsets(tempo):
+        out = arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=tempo)
+        pad = next(i for i in out.instruments if i.name.startswith("pad"))
+        return len({round(n.start * tempo / 60.0 * 2) for n in pad.notes}) / (tempo / 60.0 * 60)
+
+    assert pad_onsets(140.0) > 2 * pad_onsets(90.0)  # 140 BPM: every beat; 90 BPM: held chords
+
+
+@pytest.mark.parametrize(("style", "tempo"), [("chamber", 140.0), ("piano", 140.0), ("cinematic", 70.0)])
+def test_the_listener_hears_the_requested_tempo(piece, style, tempo):
+    from generation.audio.heard import heard_tempo, tempo_matches
+
+    assert tempo_matches(heard_tempo(arrange(piece, style, seed=4, length_s=60, tempo_bpm=tempo)), tempo)
