@@ -17,9 +17,9 @@ per harmonic step of the metre, then writes a new ``PrettyMIDI``:
 
 Everything random comes from ``numpy.random.default_rng(seed)``: same inputs, same MIDI.
 
-The arranger is versioned (``ARRANGER_VERSION``, recorded in each track's provenance): version 2
-marks the requested pulse so it is the beat a listener hears (``Articulation``); a track
-arranged by version 1 is re-arranged by version 1 when it is verified.
+The arranger is versioned (``ARRANGER_VERSION``, recorded in each track's provenance): versions 2
+and 3 mark the requested pulse so it is the beat a listener hears (``Articulation``); a track is
+re-arranged by the version that arranged it when it is verified.
 """
 
 from __future__ import annotations
@@ -55,17 +55,30 @@ class Articulation:
     bass: eighths 1 and 3 of each group of three) and accents a compound bar's two pulses
     against its other eighths. When the felt pulse is quick (``restrike_from`` pulses a minute
     and more), sustained chords re-strike on every pulse, as strings do under a fast tune, so the
-    beat is not heard at half speed.
+    beat is not heard at half speed. Version 3 also plays a slow pulse (under ``slow_below``) as
+    a slow beat: a bass in running eighths plays root–fifth on the pulses and off-beat chord
+    stabs become chords on the pulse (a downtempo track is not heard as a dance track at twice
+    its tempo).
     """
 
     bass_every_pulse: bool  # "root" and "drone" basses play root–fifth on the pulses
     compound_long_short: bool  # root–fifth in 6/8: the root for two eighths, the fifth on the third
     compound_accents: tuple[int, int, int] | None  # (downbeat, pulse, other) velocity accents
     restrike_from: float | None  # felt pulses per minute from which sustained chords re-strike
+    slow_below: float | None = None  # felt pulses per minute under which subdivision figures go
+
+    def bass_pattern(self, pattern: str, pulses_per_minute: float) -> str:
+        if self.bass_every_pulse and pattern in ("root", "drone"):
+            return "root_fifth"
+        if pattern == "eighths" and self.slow_below is not None and pulses_per_minute < self.slow_below:
+            return "root_fifth"
+        return pattern
 
     def chord_pattern(self, pattern: str, pulses_per_minute: float) -> str:
         if pattern == "sustain" and self.restrike_from is not None and pulses_per_minute >= self.restrike_from:
             return "restrike"
+        if pattern == "offbeat" and self.slow_below is not None and pulses_per_minute < self.slow_below:
+            return "block"
         return pattern
 
 
@@ -73,8 +86,10 @@ ARTICULATIONS: dict[int, Articulation] = {
     1: Articulation(bass_every_pulse=False, compound_long_short=False, compound_accents=None, restrike_from=None),
     2: Articulation(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7),
                     restrike_from=120.0),
+    3: Articulation(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7),
+                    restrike_from=120.0, slow_below=90.0),
 }
-ARRANGER_VERSION = 2
+ARRANGER_VERSION = 3
 
 
 @dataclass
@@ -686,9 +701,7 @@ def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[
     if part.role == BASS:
         if ending:
             return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
-        pattern = part.pattern or "root"
-        if art.bass_every_pulse and pattern in ("root", "drone"):
-            pattern = "root_fifth"
+        pattern = art.bass_pattern(part.pattern or "root", sec.pulses_per_minute)
         return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, art.compound_long_short)
     pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
     if not ending:

@@ -274,15 +274,27 @@ def test_counter_parts_carry_real_material(slug):
 # ---------------------------------------------------------------- arranger versions
 
 
-def test_version_1_still_writes_what_it_wrote():
-    """Tracks arranged before version 2 re-arrange byte for byte (their provenance names 1)."""
+WRITTEN = {  # sha256 of what each version wrote when it was current
+    1: ("ce9505a1440f3db71af15cc7e437d921e634824d9a8acf5f1f6c32e626e957ec",
+        "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"),
+    2: ("0c298586bc14283998fbd9f2cee95070a53d5cba04b3f87c3f21be481d36822a",
+        "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
+}
+
+
+@pytest.mark.parametrize("version", sorted(WRITTEN))
+def test_earlier_versions_still_write_what_they_wrote(version):
+    """Tracks arranged by an earlier version re-arrange byte for byte (their provenance names it)."""
     import hashlib
 
-    chamber = arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=1)
-    jig = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0, version=1)
-    assert hashlib.sha256(_bytes(chamber)).hexdigest() == "ce9505a1440f3db71af15cc7e437d921e634824d9a8acf5f1f6c32e626e957ec"
-    assert hashlib.sha256(_bytes(jig)).hexdigest() == "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"
-    assert _bytes(arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"))) != _bytes(chamber)
+    chamber = arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=version)
+    jig = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0, version=version)
+    assert (hashlib.sha256(_bytes(chamber)).hexdigest(), hashlib.sha256(_bytes(jig)).hexdigest()) == WRITTEN[version]
+
+
+def test_version_2_changed_what_version_1_wrote():
+    one = arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=1)
+    assert _bytes(arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"))) != _bytes(one)
 
 
 def test_an_unknown_arranger_version_is_refused(piece):
@@ -318,7 +330,20 @@ def test_quick_tempi_re_strike_sustained_chords_on_every_pulse(piece):
     assert pad_onsets(140.0) > 2 * pad_onsets(90.0)  # 140 BPM: every beat; 90 BPM: held chords
 
 
-@pytest.mark.parametrize(("style", "tempo"), [("chamber", 140.0), ("piano", 140.0), ("cinematic", 70.0)])
+def test_a_slow_pulse_drops_running_eighths_and_offbeat_stabs_from_version_3(piece):
+    def off_the_beat(version):  # the share of bass and chord onsets on an "and"
+        out = arrange(piece, "electronic", seed=3, length_s=60, tempo_bpm=64.0, version=version)
+        parts = {i.name.split(":")[0]: [round(n.start * 64.0 / 60.0 * 2) % 2 for n in i.notes if n.start < 50]
+                 for i in out.instruments if not i.is_drum}
+        return tuple(round(float(np.mean(parts[role])), 2) for role in ("bass", "chords"))
+
+    bass, chords = off_the_beat(2)
+    assert bass == pytest.approx(0.5, abs=0.05) and chords > 0.9  # running eighths, stabs on the "and"
+    assert off_the_beat(3) == (0.0, 0.0)  # both on the beat at 64 BPM
+
+
+@pytest.mark.parametrize(("style", "tempo"), [("chamber", 140.0), ("piano", 140.0), ("cinematic", 70.0),
+                                              ("electronic", 64.0)])
 def test_the_listener_hears_the_requested_tempo(piece, style, tempo):
     from generation.audio.heard import heard_tempo, tempo_matches
 
