@@ -17,9 +17,9 @@ per harmonic step of the metre, then writes a new ``PrettyMIDI``:
 
 Everything random comes from ``numpy.random.default_rng(seed)``: same inputs, same MIDI.
 
-The arranger is versioned (``ARRANGER_VERSION``, recorded in each track's provenance): versions 2
-and 3 mark the requested pulse so it is the beat a listener hears (``Articulation``); a track is
-re-arranged by the version that arranged it when it is verified.
+The arranger is versioned (``ARRANGER_VERSION``, recorded in each track's provenance): version 2
+marks the requested pulse so it is the beat a listener hears and harmonises in the requested key
+(``Rules``); a track is re-arranged by the version that arranged it when it is verified.
 """
 
 from __future__ import annotations
@@ -45,27 +45,35 @@ ROLE_CENTER = {MELODY: 74, COUNTER: 64, CHORDS: 62, PAD: 58, BASS: 40}
 
 
 @dataclass(frozen=True)
-class Articulation:
-    """How the accompaniment marks the pulse; one per arranger version.
+class Rules:
+    """What one arranger version does with the request beyond the style's data (``VERSIONS``).
 
-    Version 1 held its bass for a whole chord and accented compound metres like simple ones, so
-    an onset analysis heard a slow-moving 4/4 at half its tempo and a 6/8 as 3/4 or as 2/4 at the
-    dotted-quarter rate. Version 2 re-strikes held bass figures on every pulse, plays the
-    root–fifth bass of a compound metre long–short in each dotted pulse (the jig and siciliano
-    bass: eighths 1 and 3 of each group of three) and accents a compound bar's two pulses
-    against its other eighths. When the felt pulse is quick (``restrike_from`` pulses a minute
-    and more), sustained chords re-strike on every pulse, as strings do under a fast tune, so the
-    beat is not heard at half speed. Version 3 also plays a slow pulse (under ``slow_below``) as
-    a slow beat: a bass in running eighths plays root–fifth on the pulses and off-beat chord
-    stabs become chords on the pulse (a downtempo track is not heard as a dance track at twice
-    its tempo).
+    Version 1 held its bass for a whole chord, accented compound metres like simple ones and read
+    the harmony without the requested key, so an onset analysis heard a slow-moving 4/4 at half
+    its tempo, a 6/8 as 3/4 or as 2/4 at the dotted-quarter rate, and key finders heard a minor
+    tune as its relative major once the chords (III read for i) were under it. Version 2 marks the
+    requested pulse and harmonises in the requested key:
+
+    * held basses ("root", "drone") play root–fifth on every pulse; in a compound metre the
+      root–fifth bass goes long–short in each dotted pulse (the jig and siciliano bass: eighths 1
+      and 3 of each group of three, never the 3/4 beat on eighth 5), and a 6/8 bar's two pulses
+      are accented against its other eighths;
+    * a quick pulse (``restrike_from`` a minute and more) re-strikes sustained chords on every
+      pulse, as strings do under a fast tune, so the beat is not heard at half speed; a slow one
+      (under ``slow_below``) drops subdivision figures: a running-eighths bass plays root–fifth on
+      the pulses and off-beat stabs become chords on the pulse;
+    * the chord reading prefers the requested tonic triad when the notes allow it
+      (``tonic_bias``) and, in minor, reads the relative major only when the notes insist
+      (``mediant_penalty``): a bar of scale degrees 3 and 5 is i, not III.
     """
 
-    bass_every_pulse: bool  # "root" and "drone" basses play root–fifth on the pulses
-    compound_long_short: bool  # root–fifth in 6/8: the root for two eighths, the fifth on the third
+    bass_every_pulse: bool
+    compound_long_short: bool
     compound_accents: tuple[int, int, int] | None  # (downbeat, pulse, other) velocity accents
     restrike_from: float | None  # felt pulses per minute from which sustained chords re-strike
-    slow_below: float | None = None  # felt pulses per minute under which subdivision figures go
+    slow_below: float | None  # felt pulses per minute under which subdivision figures go
+    tonic_bias: float  # score bonus of the requested tonic triad, × the segment's note weight
+    mediant_penalty: float  # in minor keys: score malus of III, × the segment's note weight
 
     def bass_pattern(self, pattern: str, pulses_per_minute: float) -> str:
         if self.bass_every_pulse and pattern in ("root", "drone"):
@@ -82,14 +90,13 @@ class Articulation:
         return pattern
 
 
-ARTICULATIONS: dict[int, Articulation] = {
-    1: Articulation(bass_every_pulse=False, compound_long_short=False, compound_accents=None, restrike_from=None),
-    2: Articulation(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7),
-                    restrike_from=120.0),
-    3: Articulation(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7),
-                    restrike_from=120.0, slow_below=90.0),
+VERSIONS: dict[int, Rules] = {
+    1: Rules(bass_every_pulse=False, compound_long_short=False, compound_accents=None, restrike_from=None,
+             slow_below=None, tonic_bias=0.0, mediant_penalty=0.0),
+    2: Rules(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7), restrike_from=120.0,
+             slow_below=90.0, tonic_bias=0.2, mediant_penalty=0.2),
 }
-ARRANGER_VERSION = 3
+ARRANGER_VERSION = 2
 
 
 @dataclass
@@ -177,8 +184,10 @@ def _voice(piece: pretty_midi.PrettyMIDI, insts: list[pretty_midi.Instrument]) -
     return line
 
 
-def analyse(piece: pretty_midi.PrettyMIDI) -> Analysis:
-    """Melody, counter line and harmony of a composition (non-drum instruments)."""
+def analyse(piece: pretty_midi.PrettyMIDI, key: tuple[int, str] | None = None, rules: Rules | None = None
+            ) -> Analysis:  # fmt: skip
+    """Melody, counter line and harmony of a composition (non-drum instruments); with ``key``
+    and ``rules``, the harmony is read in that key (``Rules.tonic_bias``, ``mediant_penalty``)."""
     insts = [i for i in piece.instruments if not i.is_drum and i.notes]
     if not insts:
         raise ValueError("the composition has no pitched notes to arrange")
@@ -204,11 +213,14 @@ def analyse(piece: pretty_midi.PrettyMIDI) -> Analysis:
     else:
         melody = _voice(piece, by_height)
         counter = []
-    chords = _chords(notes, bars * bpb, fl.chord_step)
+    chords = _chords(notes, bars * bpb, fl.chord_step, key, rules or VERSIONS[1])
     return Analysis(bpb, bars, melody, counter, fl.chord_step, chords, chords[-1], fl)
 
 
-def _chords(notes: list[tuple[float, float, int]], total: float, seg: float) -> list[Chord]:
+def _chords(notes: list[tuple[float, float, int]], total: float, seg: float, key: tuple[int, str] | None,
+            rules: Rules) -> list[Chord]:  # fmt: skip
+    home = tonic_chord(key) if key is not None else None
+    mediant = Chord((key[0] + 3) % 12, "maj") if key is not None and key[1] == "minor" else None
     n_seg = max(1, round(total / seg))
     weights = np.zeros((n_seg, 12))
     lowest = np.full(n_seg, 999)
@@ -235,6 +247,8 @@ def _chords(notes: list[tuple[float, float, int]], total: float, seg: float) -> 
                 score += 0.35 * weights[s].sum() * (lowest[s] % 12 == root)
                 score -= 0.2 * weights[s].sum() * (quality == "dim")
                 score += 0.05 * weights[s].sum() * (Chord(root, quality) == prev)
+                score += rules.tonic_bias * weights[s].sum() * (Chord(root, quality) == home)
+                score -= rules.mediant_penalty * weights[s].sum() * (Chord(root, quality) == mediant)
                 if score > best_score:
                     best, best_score = Chord(root, quality), score
         chords.append(best)
@@ -626,7 +640,7 @@ def arrange(
     """A full arrangement of ``piece`` in ``style`` lasting about ``length_s`` seconds, played at
     ``tempo_bpm`` (quarter notes per minute; default: the composition's own tempo) and ending in
     ``key`` = (tonic pitch class, "major"/"minor") (default: on the composition's final chord),
-    as arranger ``version`` writes it (``ARTICULATIONS``; a track's provenance records it).
+    as arranger ``version`` writes it (``VERSIONS``; a track's provenance records it).
 
     ``avoid_instruments`` are GM family names (``generation.gm``); they never appear.
     Raises ValueError if the style cannot be arranged without them, or on bad arguments.
@@ -637,13 +651,13 @@ def arrange(
     bpm = float(tempo_bpm) if tempo_bpm is not None else _piece_tempo(piece)
     if not 20.0 <= bpm <= 300.0:
         raise ValueError(f"tempo_bpm must be between 20 and 300, got {bpm}")
-    if version not in ARTICULATIONS:
-        raise ValueError(f"arranger version must be one of {sorted(ARTICULATIONS)}, got {version}")
-    art = ARTICULATIONS[version]
+    if version not in VERSIONS:
+        raise ValueError(f"arranger version must be one of {sorted(VERSIONS)}, got {version}")
+    rules = VERSIONS[version]
     rng = np.random.default_rng(seed)
     parts = choose_parts(st, avoid_instruments, rng)
     use_drums = st.has_drums and DRUMS not in set(avoid_instruments)
-    an = analyse(piece)
+    an = analyse(piece, key, rules)
     music_s = length_s - END_MARGIN_S
     total_bars = _fit_bars(music_s, bpm, an.beats_per_bar)
     sections = plan_form(an, total_bars, st, rng, {p.role for p, _ in parts})
@@ -652,17 +666,17 @@ def arrange(
     beat = 0.0
     for sec in sections:
         sec.pulses_per_minute = bpm / an.feel.pulse
-        _write_section(an, st, sec, tracks, drum_track, beat, key, art)
+        _write_section(an, st, sec, tracks, drum_track, beat, key, rules)
         beat += sec.bars * an.beats_per_bar
     to_s = _tempo_map(beat, sections[-1].bars * an.beats_per_bar, bpm)
     scale = min(1.0, (music_s - 0.3) / to_s(beat))  # only a track too short for two bars plays faster
     return _to_midi(an, st, tracks + ([drum_track] if drum_track else []), lambda b: to_s(b) * scale,
-                    bpm / scale, music_s, rng, art)  # fmt: skip
+                    bpm / scale, music_s, rng, rules)  # fmt: skip
 
 
 def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
                    drum_track: _Track | None, beat: float, key: tuple[int, str] | None,
-                   art: Articulation) -> None:  # fmt: skip
+                   rules: Rules) -> None:  # fmt: skip
     length = sec.bars * an.beats_per_bar
     fl = an.feel
     chords = ending_chords(an, key, length) if sec.kind == "ending" else _chords_for(an, sec.src_bar, sec.bars)
@@ -674,7 +688,7 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         if part.role not in sec.roles:
             continue
         center = ROLE_CENTER[part.role] + 12 * part.octave
-        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, art)
+        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, rules)
         if part.role == MELODY:
             melody_line = new
         tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
@@ -686,7 +700,7 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
 
 
 def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
-                length: float, s0: float, s1: float, melody: list[Note], art: Articulation) -> list[Note]:  # fmt: skip
+                length: float, s0: float, s1: float, melody: list[Note], rules: Rules) -> list[Note]:  # fmt: skip
     fl = an.feel
     ending = sec.kind == "ending"
     if part.role == MELODY:
@@ -701,16 +715,16 @@ def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[
     if part.role == BASS:
         if ending:
             return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
-        pattern = art.bass_pattern(part.pattern or "root", sec.pulses_per_minute)
-        return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, art.compound_long_short)
+        pattern = rules.bass_pattern(part.pattern or "root", sec.pulses_per_minute)
+        return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, rules.compound_long_short)
     pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
     if not ending:
-        pattern = art.chord_pattern(pattern, sec.pulses_per_minute)
+        pattern = rules.chord_pattern(pattern, sec.pulses_per_minute)
     return write_chords(chords, pattern, fl, center, part.velocity, sec.alt_figure, st.sevenths)
 
 
 def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[float], float], bpm: float,
-             music_s: float, rng: np.random.Generator, art: Articulation) -> pretty_midi.PrettyMIDI:  # fmt: skip
+             music_s: float, rng: np.random.Generator, rules: Rules) -> pretty_midi.PrettyMIDI:  # fmt: skip
     out = pretty_midi.PrettyMIDI(initial_tempo=bpm)
     num, den = (int(x) for x in an.feel.signature.split("/"))
     out.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
@@ -723,7 +737,7 @@ def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[floa
         inst = pretty_midi.Instrument(program=tr.program, is_drum=is_drum, name=name)
         send = st.reverb * (1.0 if is_drum else tr.part.reverb_send)
         inst.control_changes.append(pretty_midi.ControlChange(91, int(min(127, send * 127)), 0.0))
-        accents = (art.compound_accents if an.feel.compound else None) if not is_drum else None
+        accents = (rules.compound_accents if an.feel.compound else None) if not is_drum else None
         _humanise(tr.notes, st, rng, an.feel, accents=not is_drum, levels=accents)
         for n in tr.notes:
             start = max(0.0, to_s(n.start))

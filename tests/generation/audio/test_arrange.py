@@ -252,7 +252,12 @@ def test_the_ending_is_the_final_chord_then_a_cadence_home():
     same = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(0, "major"))
     held = next(i for i in same.instruments if i.name.startswith("bass"))
     assert held.notes[-1].pitch % 12 == 0
-    assert len(bass.notes) == len(held.notes) + 2  # asked in C major: held, no cadence added
+    from generation.audio.arrange import ARRANGER_VERSION, VERSIONS
+
+    final = analyse(pm, (9, "minor"), VERSIONS[ARRANGER_VERSION]).tonic  # the last chord, read in A minor
+    assert [n.pitch % 12 for n in bass.notes[-3:]] == [final.root, 4, 9]  # its final chord, the dominant E, home
+    last, home = held.notes[-1], bass.notes[-1]
+    assert last.end - last.start > home.end - home.start + 1.0  # asked in C major: held, no cadence added
 
 
 @pytest.mark.parametrize("slug", list(STYLES))
@@ -274,11 +279,9 @@ def test_counter_parts_carry_real_material(slug):
 # ---------------------------------------------------------------- arranger versions
 
 
-WRITTEN = {  # sha256 of what each version wrote when it was current
+WRITTEN = {  # sha256 of what each earlier version wrote when it was current
     1: ("ce9505a1440f3db71af15cc7e437d921e634824d9a8acf5f1f6c32e626e957ec",
         "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"),
-    2: ("0c298586bc14283998fbd9f2cee95070a53d5cba04b3f87c3f21be481d36822a",
-        "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
 }
 
 
@@ -308,7 +311,8 @@ def _bass_beats(out, tempo):
 
 
 def test_a_held_bass_marks_every_pulse_from_version_2(piece):
-    held = {round(b) for b in _bass_beats(arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=90.0, version=1), 90.0)}
+    held = {round(b) for b in _bass_beats(arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=90.0, version=1),
+                                          90.0)}  # fmt: skip
     pulsed = {round(b) for b in _bass_beats(arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=90.0), 90.0)}
     first, last = min(pulsed), max(pulsed)
     assert set(range(first, last + 1)) <= pulsed  # a note on every beat while the bass plays
@@ -321,6 +325,20 @@ def test_a_compound_bass_goes_long_short_in_each_dotted_pulse():
     assert eighths == {0, 2, 3, 5}  # 1 . 3 | 4 . 6: never the 3/4 beat on eighth 4 (index 4)
 
 
+def test_a_minor_tune_is_harmonised_in_minor_from_version_2():
+    from generation.audio.arrange import VERSIONS
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=100.0)
+    line = pretty_midi.Instrument(program=0)
+    for k in range(32):  # E and C, degrees 5 and 3 of A minor: i and III both fit
+        line.notes.append(pretty_midi.Note(80, (64, 72)[k % 2], k * 0.6, (k + 1) * 0.6))
+    line.notes.append(pretty_midi.Note(80, 69, 32 * 0.6, 34 * 0.6))
+    pm.instruments.append(line)
+    read = {(c.root, c.quality) for c in analyse(pm, (9, "minor"), VERSIONS[2]).chords[:-1]}
+    assert read == {(9, "min")}
+    assert (0, "maj") in {(c.root, c.quality) for c in analyse(pm, (9, "minor"), VERSIONS[1]).chords}  # III
+
+
 def test_quick_tempi_re_strike_sustained_chords_on_every_pulse(piece):
     def pad_onsets(tempo):
         out = arrange(piece, "chamber", seed=3, length_s=60, tempo_bpm=tempo)
@@ -330,16 +348,16 @@ def test_quick_tempi_re_strike_sustained_chords_on_every_pulse(piece):
     assert pad_onsets(140.0) > 2 * pad_onsets(90.0)  # 140 BPM: every beat; 90 BPM: held chords
 
 
-def test_a_slow_pulse_drops_running_eighths_and_offbeat_stabs_from_version_3(piece):
+def test_a_slow_pulse_drops_running_eighths_and_offbeat_stabs_from_version_2(piece):
     def off_the_beat(version):  # the share of bass and chord onsets on an "and"
         out = arrange(piece, "electronic", seed=3, length_s=60, tempo_bpm=64.0, version=version)
         parts = {i.name.split(":")[0]: [round(n.start * 64.0 / 60.0 * 2) % 2 for n in i.notes if n.start < 50]
                  for i in out.instruments if not i.is_drum}
         return tuple(round(float(np.mean(parts[role])), 2) for role in ("bass", "chords"))
 
-    bass, chords = off_the_beat(2)
+    bass, chords = off_the_beat(1)
     assert bass == pytest.approx(0.5, abs=0.05) and chords > 0.9  # running eighths, stabs on the "and"
-    assert off_the_beat(3) == (0.0, 0.0)  # both on the beat at 64 BPM
+    assert off_the_beat(2) == (0.0, 0.0)  # both on the beat at 64 BPM
 
 
 @pytest.mark.parametrize(("style", "tempo"), [("chamber", 140.0), ("piano", 140.0), ("cinematic", 70.0),
