@@ -62,9 +62,9 @@ class Rules:
       pulse, as strings do under a fast tune, so the beat is not heard at half speed; a slow one
       (under ``slow_below``) drops subdivision figures: a running-eighths bass plays root–fifth on
       the pulses and off-beat stabs become chords on the pulse;
-    * the chord reading prefers the requested tonic triad when the notes allow it
-      (``tonic_bias``) and, in minor, reads the relative major only when the notes insist
-      (``mediant_penalty``): a bar of scale degrees 3 and 5 is i, not III.
+    * in a minor key the chord reading takes the relative major only when the notes insist
+      (``mediant_penalty``): a bar of scale degrees 3 and 5 is i, not III. (A bias towards the
+      tonic triad as well made the minor keys as clear but cut the chord changes by a third.)
     """
 
     bass_every_pulse: bool
@@ -72,7 +72,6 @@ class Rules:
     compound_accents: tuple[int, int, int] | None  # (downbeat, pulse, other) velocity accents
     restrike_from: float | None  # felt pulses per minute from which sustained chords re-strike
     slow_below: float | None  # felt pulses per minute under which subdivision figures go
-    tonic_bias: float  # score bonus of the requested tonic triad, × the segment's note weight
     mediant_penalty: float  # in minor keys: score malus of III, × the segment's note weight
 
     def bass_pattern(self, pattern: str, pulses_per_minute: float) -> str:
@@ -92,9 +91,9 @@ class Rules:
 
 VERSIONS: dict[int, Rules] = {
     1: Rules(bass_every_pulse=False, compound_long_short=False, compound_accents=None, restrike_from=None,
-             slow_below=None, tonic_bias=0.0, mediant_penalty=0.0),
+             slow_below=None, mediant_penalty=0.0),
     2: Rules(bass_every_pulse=True, compound_long_short=True, compound_accents=(10, 7, -7), restrike_from=120.0,
-             slow_below=90.0, tonic_bias=0.2, mediant_penalty=0.2),
+             slow_below=90.0, mediant_penalty=0.35),
 }
 ARRANGER_VERSION = 2
 
@@ -187,7 +186,7 @@ def _voice(piece: pretty_midi.PrettyMIDI, insts: list[pretty_midi.Instrument]) -
 def analyse(piece: pretty_midi.PrettyMIDI, key: tuple[int, str] | None = None, rules: Rules | None = None
             ) -> Analysis:  # fmt: skip
     """Melody, counter line and harmony of a composition (non-drum instruments); with ``key``
-    and ``rules``, the harmony is read in that key (``Rules.tonic_bias``, ``mediant_penalty``)."""
+    and ``rules``, the harmony is read in that key (``Rules.mediant_penalty``)."""
     insts = [i for i in piece.instruments if not i.is_drum and i.notes]
     if not insts:
         raise ValueError("the composition has no pitched notes to arrange")
@@ -219,7 +218,6 @@ def analyse(piece: pretty_midi.PrettyMIDI, key: tuple[int, str] | None = None, r
 
 def _chords(notes: list[tuple[float, float, int]], total: float, seg: float, key: tuple[int, str] | None,
             rules: Rules) -> list[Chord]:  # fmt: skip
-    home = tonic_chord(key) if key is not None else None
     mediant = Chord((key[0] + 3) % 12, "maj") if key is not None and key[1] == "minor" else None
     n_seg = max(1, round(total / seg))
     weights = np.zeros((n_seg, 12))
@@ -247,7 +245,6 @@ def _chords(notes: list[tuple[float, float, int]], total: float, seg: float, key
                 score += 0.35 * weights[s].sum() * (lowest[s] % 12 == root)
                 score -= 0.2 * weights[s].sum() * (quality == "dim")
                 score += 0.05 * weights[s].sum() * (Chord(root, quality) == prev)
-                score += rules.tonic_bias * weights[s].sum() * (Chord(root, quality) == home)
                 score -= rules.mediant_penalty * weights[s].sum() * (Chord(root, quality) == mediant)
                 if score > best_score:
                     best, best_score = Chord(root, quality), score
