@@ -145,7 +145,6 @@ class Section:
     fill: bool = False
     groove: int = 0  # which variant of the groove
     tags: list[str] = field(default_factory=list)
-    pulses_per_minute: float = 0.0  # the felt beat's rate at the requested tempo
 
 
 # ---------------------------------------------------------------- analysis
@@ -660,10 +659,10 @@ def arrange(
     sections = plan_form(an, total_bars, st, rng, {p.role for p, _ in parts})
     tracks = [_Track(p, prog) for p, prog in parts]
     drum_track = _Track(None, 0) if use_drums else None
+    pulses_per_minute = bpm / an.feel.pulse  # the felt beat's rate, which picks the figures
     beat = 0.0
     for sec in sections:
-        sec.pulses_per_minute = bpm / an.feel.pulse
-        _write_section(an, st, sec, tracks, drum_track, beat, key, rules)
+        _write_section(an, st, sec, tracks, drum_track, beat, key, rules, pulses_per_minute)
         beat += sec.bars * an.beats_per_bar
     to_s = _tempo_map(beat, sections[-1].bars * an.beats_per_bar, bpm)
     scale = min(1.0, (music_s - 0.3) / to_s(beat))  # only a track too short for two bars plays faster
@@ -673,7 +672,7 @@ def arrange(
 
 def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
                    drum_track: _Track | None, beat: float, key: tuple[int, str] | None,
-                   rules: Rules) -> None:  # fmt: skip
+                   rules: Rules, pulses_per_minute: float) -> None:  # fmt: skip
     length = sec.bars * an.beats_per_bar
     fl = an.feel
     chords = ending_chords(an, key, length) if sec.kind == "ending" else _chords_for(an, sec.src_bar, sec.bars)
@@ -685,7 +684,8 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         if part.role not in sec.roles:
             continue
         center = ROLE_CENTER[part.role] + 12 * part.octave
-        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, rules)
+        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, rules,
+                          pulses_per_minute)  # fmt: skip
         if part.role == MELODY:
             melody_line = new
         tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
@@ -697,7 +697,8 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
 
 
 def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
-                length: float, s0: float, s1: float, melody: list[Note], rules: Rules) -> list[Note]:  # fmt: skip
+                length: float, s0: float, s1: float, melody: list[Note], rules: Rules,
+                pulses_per_minute: float) -> list[Note]:  # fmt: skip
     fl = an.feel
     ending = sec.kind == "ending"
     if part.role == MELODY:
@@ -712,11 +713,11 @@ def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[
     if part.role == BASS:
         if ending:
             return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
-        pattern = rules.bass_pattern(part.pattern or "root", sec.pulses_per_minute)
+        pattern = rules.bass_pattern(part.pattern or "root", pulses_per_minute)
         return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, rules.compound_long_short)
     pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
     if not ending:
-        pattern = rules.chord_pattern(pattern, sec.pulses_per_minute)
+        pattern = rules.chord_pattern(pattern, pulses_per_minute)
     return write_chords(chords, pattern, fl, center, part.velocity, sec.alt_figure, st.sevenths)
 
 
@@ -734,8 +735,8 @@ def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[floa
         inst = pretty_midi.Instrument(program=tr.program, is_drum=is_drum, name=name)
         send = st.reverb * (1.0 if is_drum else tr.part.reverb_send)
         inst.control_changes.append(pretty_midi.ControlChange(91, int(min(127, send * 127)), 0.0))
-        accents = (rules.compound_accents if an.feel.compound else None) if not is_drum else None
-        _humanise(tr.notes, st, rng, an.feel, accents=not is_drum, levels=accents)
+        _humanise(tr.notes, st, rng, an.feel, accents=not is_drum,
+                  levels=rules.compound_accents if an.feel.compound else None)
         for n in tr.notes:
             start = max(0.0, to_s(n.start))
             # the final chord rings to the end of the music
@@ -761,8 +762,9 @@ def _program_label(program: int) -> str:
 
 def _humanise(notes: list[Note], st: Style, rng: np.random.Generator, fl: Feel, *, accents: bool,
               levels: tuple[int, int, int] | None = None) -> None:  # fmt: skip
-    """Metrical accents (``levels``: downbeat, pulse, other; else the feel's own), swing on off-beat eighths (simple metres only: compound eighths are
-    already in threes), jittered onsets (ms, converted at ~100 bpm) and velocities."""
+    """Metrical accents (``levels``: downbeat, pulse, other; else the feel's own), swing on
+    off-beat eighths (simple metres only: compound eighths are already in threes), jittered
+    onsets (ms, converted at ~100 bpm) and velocities."""
     if not notes:
         return
     starts = np.array([n.start for n in notes])
