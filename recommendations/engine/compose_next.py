@@ -59,6 +59,13 @@ DEFAULT_LENGTH = (120.0, 240.0)
 Expected = Callable[[Mapping], Mapping]  # request → measured attributes real runs deliver
 
 
+def _round_within(x: float, lo: float, hi: float) -> float:
+    """``x`` to one decimal, staying within [lo, hi] (71.28 is the top of 66 ± 8 %: 71.3 is not)
+    unless the range holds no one-decimal value."""
+    inner_lo, inner_hi = math.ceil(lo * 10 - 1e-9) / 10, math.floor(hi * 10 + 1e-9) / 10
+    return round(x, 1) if inner_lo > inner_hi else _clamp(round(x, 1), inner_lo, inner_hi)
+
+
 def _clamp(x: float, lo: float, hi: float) -> float:
     return max(lo, min(hi, x))
 
@@ -143,7 +150,7 @@ def candidate_requests(prefs: Mapping, *, rng: np.random.Generator, count: int =
         metre = METRES[int(rng.choice(len(METRES), p=METRE_WEIGHTS))]
         length_s = float(rng.uniform(*r["length_s"]))
         out.append({
-            "tempo_bpm": round(_clamp(tempo, *TEMPO_RANGE), 1),
+            "tempo_bpm": _round_within(_clamp(tempo, *TEMPO_RANGE), t_lo, t_hi),
             "key_tonic": int(rng.integers(12)),
             "mode": mode,
             "time_signature": metre,

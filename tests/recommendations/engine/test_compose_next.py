@@ -37,6 +37,13 @@ def test_requests_stay_within_the_stated_ranges_and_avoid_avoided_instruments(pr
         assert set(q["avoid_instruments"]) == avoided
 
 
+def test_a_rounded_tempo_stays_inside_a_range_with_uneven_bounds():
+    prefs = {**PREFS, "tempo_min": 66.0 * 0.92, "tempo_max": 66.0 * 1.08}  # a radio's seed tempo ± 8 %
+    for seed in range(40):
+        for q in choose_requests(prior_from_preferences(prefs), prefs, rng=np.random.default_rng(seed), n=3):
+            assert prefs["tempo_min"] <= q["tempo_bpm"] <= prefs["tempo_max"], q["tempo_bpm"]
+
+
 def test_it_composes_what_the_taste_has_learned_to_like():
     prefs = {**PREFS, "styles": [], "moods": [], "mode": "any", "tempo_min": 60, "tempo_max": 170}
     model = prior_from_preferences(prefs)
