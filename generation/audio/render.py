@@ -37,6 +37,11 @@ _CHUNK = 1024
 RENDER_THREADS = 2  # stems rendered at once (the machines have two cores)
 
 _lock = threading.Lock()
+# FluidSynth 2.3's first new_fluid_synth() in a process sets up its default modulators after
+# marking the library initialised; a second synth created meanwhile, on another thread, gets
+# modulators with no source (stderr: "Modulator with source 1 none") and renders different
+# samples. Synths are created one at a time, so the first finishes that set-up alone.
+_create_lock = threading.Lock()
 _synths: dict[tuple[int, str, int], _WarmSynth] = {}  # (pid, soundfont, rate)
 
 
@@ -73,12 +78,13 @@ class _WarmSynth:
         import fluidsynth
 
         self._fs = fluidsynth
-        self.synth = fluidsynth.Synth(
-            gain=SYNTH_GAIN,
-            samplerate=float(sample_rate),
-            channels=16,
-            **{"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 64},
-        )
+        with _create_lock:
+            self.synth = fluidsynth.Synth(
+                gain=SYNTH_GAIN,
+                samplerate=float(sample_rate),
+                channels=16,
+                **{"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 64},
+            )
         self.sfid = self.synth.sfload(soundfont)
         if self.sfid < 0:
             raise RuntimeError(f"FluidSynth could not load soundfont {soundfont}")

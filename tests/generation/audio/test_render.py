@@ -96,3 +96,37 @@ def test_stems_rendered_two_at_a_time_are_the_samples_of_one_after_the_other(pie
     assert list(together) == list(alone) and len(together) >= 2
     for name, audio in alone.items():
         assert np.array_equal(together[name][:, : audio.shape[1]], audio), name
+
+
+_FRESH_PROCESS_RACE = """
+import hashlib, sys, threading
+import pretty_midi
+from generation.audio import render
+pm = pretty_midi.PrettyMIDI()
+inst = pretty_midi.Instrument(program=0, name="lead")
+inst.notes += [pretty_midi.Note(40 + 20 * (i % 2), 60 + i, 0.1 * i, 0.1 * i + 0.4) for i in range(8)]
+barrier, out = threading.Barrier(16), []
+def one():
+    barrier.wait()  # every thread creates its synth at once, the first synth of the process among them
+    out.append(hashlib.sha256(render._WarmSynth(sys.argv[1], 44100).render(inst, 1.2).tobytes()).hexdigest())
+threads = [threading.Thread(target=one) for _ in range(16)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(len(set(out)))
+"""
+
+
+def test_synths_created_at_once_in_a_fresh_process_render_the_same_samples(soundfont):
+    """A worker's first render creates two synths at once; FluidSynth's one-time set-up raced, and
+    a synth made meanwhile lost its default modulators (quieter, other samples: verify_track
+    --audio failed on tracks a fresh worker rendered)."""
+    import subprocess
+    import sys
+
+    from tests.generation.workers import ROOT
+
+    for _ in range(8):  # before synths were created in turn, most runs of eight processes lost the race
+        run = subprocess.run([sys.executable, "-c", _FRESH_PROCESS_RACE, str(soundfont)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=True)
+        assert "Modulator with source" not in run.stderr
+        assert run.stdout.split() == ["1"], run.stderr[-500:]
