@@ -43,7 +43,8 @@ class MeasuredOutput(serializers.Serializer):
     tempo = serializers.FloatField(allow_null=True, help_text="beats per minute, from the onsets")
     key_tonic = serializers.IntegerField(allow_null=True, help_text="pitch class, C=0")
     mode = serializers.CharField(allow_null=True, help_text="major or minor")
-    time_signature = serializers.CharField(allow_null=True, help_text='e.g. "6/8"')
+    time_signature = serializers.CharField(
+        allow_null=True, help_text='e.g. "6/8", as heard from the onsets (older tracks: the MIDI\'s)')
     density = serializers.FloatField(allow_null=True, help_text="notes per beat")
     density_bucket = serializers.IntegerField(allow_null=True)
     pitch_min = serializers.IntegerField(allow_null=True, help_text="MIDI note number")
@@ -56,6 +57,7 @@ class MeasuredOutput(serializers.Serializer):
     families = serializers.ListField(child=serializers.CharField(), help_text="instrument families heard")
     key_finder = serializers.CharField(required=False, help_text="how the key was found (newer tracks)")
     tempo_from = serializers.CharField(required=False, help_text="where the tempo was read from (newer tracks)")
+    metre_from = serializers.CharField(required=False, help_text="where the metre was read from (newer tracks)")
 
 
 class LicenceSummaryOutput(serializers.Serializer):

@@ -396,11 +396,13 @@ def render_examples(rows: list[dict], out_dir, *, soundfont=None) -> list[dict]:
 def heard_attributes(midi: pretty_midi.PrettyMIDI) -> dict:
     """A track's ``measured`` attributes as a listener hears the arrangement: the composition's
     attribute map (``generation.model.attributes.measure``) of the arranged MIDI, with the tempo
-    from its onsets and the key and mode by Aarden–Essen (not the finder candidates are picked by)."""
+    and the metre from its onsets (``heard_tempo_and_metre``, not the MIDI's tempo map and time
+    signature) and the key and mode by Aarden–Essen (not the finder candidates are picked by)."""
     from generation.model.attributes import measure
 
     out = measure(midi).as_dict()
+    tempo, metre = heard_tempo_and_metre(midi)
     tonic, mode = heard_key(midi, "aardenessen")
-    out.update(tempo=heard_tempo(midi), key_tonic=tonic, mode=mode, key_finder="aardenessen",
-               tempo_from="onsets")
+    out.update(tempo=tempo, time_signature=metre, key_tonic=tonic, mode=mode, key_finder="aardenessen",
+               tempo_from="onsets", metre_from="onsets")
     return out

@@ -254,15 +254,15 @@ def test_the_renditions_carry_c2pa_credentials(published, s3_module):
 
 
 def test_the_measured_attributes_are_what_the_listener_hears(published, alice_client):
-    from generation.audio.heard import heard_tempo, tempo_matches
+    from generation.audio.heard import heard_tempo_and_metre, tempo_matches
     from generation.model.conditioning import Conditioning
 
     track = alice_client.get(f"/api/v1/tracks/{published.track.id}").json()
     asked = Conditioning.from_vector(published.conditioning)
     measured = track["measured"]
-    assert (measured["key_finder"], measured["tempo_from"]) == ("aardenessen", "onsets")
+    assert (measured["key_finder"], measured["tempo_from"], measured["metre_from"]) == ("aardenessen", "onsets", "onsets")
     arranged = pretty_midi.PrettyMIDI(io.BytesIO(objects.read_object(published.work["arrangement"]["midi_key"])))
-    assert measured["tempo"] == heard_tempo(arranged)
+    assert (measured["tempo"], measured["time_signature"]) == heard_tempo_and_metre(arranged)
     # the request's tempo is played (its tempo map), and heard at it or at another metrical level
     # (a slow piano piece in running eighths may be tapped at twice its quarter rate)
     assert arranged.get_tempo_changes()[1][0] == pytest.approx(asked.tempo_bpm, rel=1e-3)

@@ -75,3 +75,16 @@ def test_a_waltz_is_heard_in_three_four():
              (0.0, None, 95, 2.0), (2.0, None, 80, 1.0)]
     tempo, metre = heard_tempo_and_metre(_played(24, 132.0, 3.0, waltz))
     assert metre == "3/4" and tempo_matches(tempo, 132.0)
+
+
+def test_a_tracks_measured_metre_is_the_one_played_not_the_midi_time_signature():
+    """A waltz whose file says 4/4: ``measured`` (what the API shows) says 3/4, read from the onsets."""
+    from generation.audio.heard import heard_attributes
+
+    waltz = [(0.0, 41, 105, 1.0), (1.0, 57, 70, 1.0), (1.0, 60, 70, 1.0), (2.0, 57, 70, 1.0), (2.0, 60, 70, 1.0),
+             (0.0, None, 95, 2.0), (2.0, None, 80, 1.0)]
+    played = _played(24, 132.0, 3.0, waltz)
+    played.time_signature_changes = [pretty_midi.TimeSignature(4, 4, 0.0)]
+    measured = heard_attributes(played)
+    assert (measured["time_signature"], measured["metre_from"]) == ("3/4", "onsets")
+    assert tempo_matches(measured["tempo"], 132.0) and measured["tempo_from"] == "onsets"
