@@ -282,7 +282,10 @@ def test_counter_parts_carry_real_material(slug):
 WRITTEN = {  # sha256 of what each earlier version wrote when it was current
     1: ("ce9505a1440f3db71af15cc7e437d921e634824d9a8acf5f1f6c32e626e957ec",
         "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"),
+    2: ("9ad15474d011174c84232c06655be920969d6d13882a86a1210f7ae057db62ae",
+        "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
 }
+PIANO_64_WRITTEN_BY_2 = "a725db9d03fa14a1ab24dd25fb4e7e702262f4ae600c6c2cf4fbe2c5a83cfd1d"  # a slow arpeggio
 
 
 @pytest.mark.parametrize("version", sorted(WRITTEN))
@@ -293,6 +296,13 @@ def test_earlier_versions_still_write_what_they_wrote(version):
     chamber = arrange(make_piece(16), "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=version)
     jig = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0, version=version)
     assert (hashlib.sha256(_bytes(chamber)).hexdigest(), hashlib.sha256(_bytes(jig)).hexdigest()) == WRITTEN[version]
+
+
+def test_version_2_still_writes_its_slow_arpeggios():
+    import hashlib
+
+    slow = arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=64.0, version=2)
+    assert hashlib.sha256(_bytes(slow)).hexdigest() == PIANO_64_WRITTEN_BY_2
 
 
 def test_version_2_changed_what_version_1_wrote():
@@ -366,3 +376,21 @@ def test_the_listener_hears_the_requested_tempo(piece, style, tempo):
     from generation.audio.heard import heard_tempo, tempo_matches
 
     assert tempo_matches(heard_tempo(arrange(piece, style, seed=4, length_s=60, tempo_bpm=tempo)), tempo)
+
+
+def test_a_slow_arpeggio_plays_a_chord_tone_a_beat_from_version_3():
+    """Solo piano at 61.5 BPM: version 2's broken chords ran in eighths and the listener heard 123
+    BPM; from version 3 a pulse under 70 a minute gets one chord tone a beat, and 61.5 is heard."""
+    from generation.audio.heard import heard_tempo, tempo_matches
+
+    def arranged(version):
+        return arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=61.5, version=version)
+
+    assert not tempo_matches(heard_tempo(arranged(2)), 61.5)
+    assert tempo_matches(heard_tempo(arranged(3)), 61.5)
+    chords = next(i for i in arranged(3).instruments if i.name.startswith("chords"))
+    beats = [n.start * 61.5 / 60.0 for n in chords.notes if n.start < 50]
+    assert beats and all(abs(b - round(b)) < 0.1 for b in beats)  # humanised, but on the beats
+    quick = next(i for i in arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=80.0, version=3).instruments
+                 if i.name.startswith("chords"))
+    assert any(abs(n.start * 80.0 / 60.0 % 1.0 - 0.5) < 0.1 for n in quick.notes)  # 80 BPM: eighths still
