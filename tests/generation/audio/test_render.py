@@ -129,4 +129,4 @@ def test_synths_created_at_once_in_a_fresh_process_render_the_same_samples(sound
         run = subprocess.run([sys.executable, "-c", _FRESH_PROCESS_RACE, str(soundfont)], cwd=ROOT,
                              capture_output=True, text=True, timeout=120, check=True)
         assert "Modulator with source" not in run.stderr
-        assert run.stdout.split() == ["1"], run.stderr[-500:]
+        assert run.stdout.split()[-1:] == ["1"], run.stderr[-500:]  # (pyfluidsynth prints its library when CI is set)
