@@ -6,6 +6,7 @@ per pipeline stage. Nothing here touches the database; generation.services does.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from functools import lru_cache
 from pathlib import Path
@@ -105,8 +106,21 @@ def audio_to_flac(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
     return buffer.getvalue()
 
 
+_last_decoded: dict[str, tuple[np.ndarray, int]] = {}  # sha256 of the FLAC -> its samples
+
+
 def audio_from_bytes(data: bytes) -> tuple[np.ndarray, int]:
+    """The samples of a FLAC object, (channels, samples) float32; a copy the caller may change.
+
+    A job's render phase reads its master three times (encode, check, publish's pictures); the
+    last object decoded is kept, by the digest of its bytes, so the same bytes decode once."""
     import soundfile
 
-    samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    return np.ascontiguousarray(samples.T), rate
+    digest = hashlib.sha256(data).hexdigest()
+    entry = _last_decoded.get(digest)
+    if entry is None:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        entry = (np.ascontiguousarray(samples.T), rate)
+        _last_decoded.clear()
+        _last_decoded[digest] = entry
+    return entry[0].copy(), entry[1]

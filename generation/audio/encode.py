@@ -137,11 +137,15 @@ def encode(
     specs: tuple[RenditionSpec, ...] = RENDITIONS,
     workers: int = 2,
     measured: tuple[float, float] | None = None,
+    measure_decoded: bool = False,
 ) -> list[Rendition]:
     """Every rendition of ``audio`` ((2, n) float32, mastered), tagged, in ``specs`` order.
 
     ``measured`` = (integrated LUFS, true peak dBTP) of this very audio, when the caller has just
     measured them (``MasterReport``); otherwise ReplayGain measures them here.
+    ``measure_decoded`` decodes each rendition and measures it (``measure_encoded``, into
+    ``decoded``) in the worker that encoded it, as soon as it is encoded: the FLAC's measurement
+    then runs beside the slower AAC encodes instead of after all of them.
     """
     import soundfile as sf
 
@@ -174,6 +178,7 @@ def encode(
             summary = ", ".join(f"{k}={v}" for k, v in settings.items() if k != "command")
             write_tags(dst, spec.format, fields(tags, rg, summary))
             data = dst.read_bytes()
+            decoded = measure_encoded(data, spec.extension) if measure_decoded else {}
             return Rendition(
                 name=spec.name,
                 format=spec.format,
@@ -189,13 +194,24 @@ def encode(
                 sample_rate=sample_rate,
                 encoder={**settings, "replaygain_track_gain_db": rg.track_gain_db,
                          "replaygain_track_peak": rg.track_peak},  # fmt: skip
+                decoded=decoded,
             )
 
         # the slowest encoders first, so the pool's tail is short
-        order = sorted(specs, key=lambda s: (s.format == "flac", -(s.bitrate_kbps or 0)))
+        order = sorted(specs, key=_encode_cost, reverse=True)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             done = dict(zip([s.name for s in order], pool.map(one, order), strict=True))
     return [done[s.name] for s in specs]
+
+
+def _encode_cost(spec: RenditionSpec) -> float:
+    """Relative encoding time (measured on a 3-minute master: FLAC 0.6 s; AAC ``twoloop`` 3.3 s
+    at 128 kbps and 2.7 s at 64; AAC ``fast`` 1.9 s at 256; Vorbis and MP3 ~3 s each)."""
+    if spec.format == "flac":
+        return 0.6
+    if "fast" in spec.ffmpeg_args:
+        return 1.9
+    return 3.0 + (spec.bitrate_kbps or 0) / 400
 
 
 def decode(data: bytes, extension: str) -> tuple[np.ndarray, int]:
@@ -286,10 +302,9 @@ def encode_checked(
     ``next_master`` chooses, up to ``MAX_REMASTERS`` times. Each rendition's ``decoded`` records what was measured and the master it came from;
     the gates read it."""
     out = []
-    first = encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # decoding and DSP release the GIL
-        first_measured = list(pool.map(lambda r: measure_encoded(r.data, r.extension), first))
-    for r, m in zip(first, first_measured, strict=True):
+    first = encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured,
+                   measure_decoded=True)  # decoding and DSP release the GIL
+    for r, m in ((r, r.decoded) for r in first):
         ceiling, target, rounds = CEILING_DBTP, TARGET_LUFS, 0
         spec = next(s for s in specs if s.name == r.name)
         while not within_gates(m) and rounds < MAX_REMASTERS:

@@ -296,7 +296,11 @@ def check(job: GenerationJob) -> dict[str, Any]:
             f"{originality['longest_match_notes']} notes match {originality['nearest_piece']}",
         )
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
-    gates = run_gates(mastered, rate, requested_duration_s=job.length_s)
+    # the master's loudness and true peak, as the master stage measured this very audio (before
+    # its 24-bit FLAC: ~1e-6 dB apart); every rendition's own are measured decoded (encode)
+    report = job.work["master"]["report"]
+    gates = run_gates(mastered, rate, requested_duration_s=job.length_s,
+                      lufs=report["lufs"], true_peak_dbtp=report["true_peak_dbtp"])
     failures = gates.failures + rendition_failures(job.work["renditions"])
     if failures:
         code, reason = failures[0]

@@ -113,6 +113,16 @@ def test_mono_input_and_bad_input(audio):
         enc.encode(bad, SR, tags=TAGS)
 
 
+def test_each_rendition_is_measured_decoded_by_the_worker_that_encoded_it(audio, renditions):
+    measured = enc.encode(audio, SR, tags=TAGS, measure_decoded=True)
+    assert [r.name for r in measured] == [s.name for s in enc.RENDITIONS]  # in the asked order
+    by_name = {r.name: r for r in renditions}
+    for r in measured:
+        assert r.sha256 == by_name[r.name].sha256  # measuring changes no byte
+        assert r.decoded == enc.measure_encoded(r.data, r.extension)
+    assert all(r.decoded == {} for r in renditions)  # not asked: not measured
+
+
 def test_every_rendition_is_measured_decoded_and_remastered_when_an_encode_overshoots():
     """Lossy encoders add true peak; an overshooting rendition comes from a master with a lower ceiling."""
     import re
