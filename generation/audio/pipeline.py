@@ -1,7 +1,7 @@
 """The audio pipeline end to end, as one pure function with per-stage timings.
 
 ``run_pipeline(piece, style=..., seed=..., length_s=..., avoid_instruments=..., soundfont=...,
-tags=...)`` = arrange → render_stems → mix → fit_length → master → encode → run_gates
+tags=...)`` = arrange → render_and_mix → master → encode → run_gates
 (+ pictures). ``warm_up()`` pays the one-off costs (imports, soundfont load) a worker
 process pays once at start. The Django job runner may call the stages one by one instead; this function is
 what it would do, and what ``bench_pipeline`` times.
@@ -146,9 +146,11 @@ def render_and_mix(
     length_s: float,
     timings: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, MixPlan]:
-    """Render stems and mix them, overlapped: each stem is equalised on a worker thread while
-    FluidSynth renders the next. ``timings`` gets ``render`` (seconds inside FluidSynth) and
-    ``mix`` (the rest of the wall time: what mixing added)."""
+    """Render stems and mix them, overlapped: stems render two at a time (``iter_stems``) and each
+    is levelled and equalised as it arrives while the next ones render. The same samples as
+    ``mix_with_plan(render_stems(...))`` (tested); the render stage and ``verify_track`` use it.
+    ``timings`` gets ``render`` (seconds spent waiting for FluidSynth) and ``mix`` (the rest of
+    the wall time: what mixing added)."""
     if not midi.instruments:
         raise ValueError("the MIDI has no instruments to render")
     t0 = time.perf_counter()

@@ -183,15 +183,21 @@ def stem_name(index: int, inst: pretty_midi.Instrument) -> str:
 
 
 def iter_stems(
-    midi: pretty_midi.PrettyMIDI, *, soundfont: str | Path, sample_rate: int = 44100
+    midi: pretty_midi.PrettyMIDI, *, soundfont: str | Path, sample_rate: int = 44100,
+    threads: int = RENDER_THREADS,
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """Render instrument by instrument, yielding ``(stem_name, (2, n) float32)`` as each is done
-    (its own length: the notes plus its release tail). The caller can process one stem while the
-    next renders: FluidSynth runs outside the GIL."""
-    path = str(Path(soundfont).resolve())
-    end_s = midi.get_end_time()
-    for i, inst in enumerate(midi.instruments):
-        yield stem_name(i, inst), _render_fresh(path, int(sample_rate), inst, end_s)
+    """Render instrument by instrument, yielding ``(stem_name, (2, n) float32)`` in the MIDI's
+    instrument order as each is done (its own length: the notes plus its release tail).
+
+    ``threads`` synths render at once (FluidSynth runs outside the GIL), each fresh: the same
+    samples as one after the other. The caller can mix a stem while the next ones render."""
+    if not midi.instruments:
+        raise ValueError("the MIDI has no instruments to render")
+    path, rate, end_s = str(Path(soundfont).resolve()), int(sample_rate), midi.get_end_time()
+    names = [stem_name(i, inst) for i, inst in enumerate(midi.instruments)]
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        rendered = pool.map(lambda inst: _render_fresh(path, rate, inst, end_s), midi.instruments)
+        yield from zip(names, rendered, strict=True)
 
 
 def _render_fresh(soundfont: str, sample_rate: int, inst: pretty_midi.Instrument, end_s: float) -> np.ndarray:
@@ -209,14 +215,7 @@ def render_stems(
 
     Keys are ``stem_name(i, instrument)`` in the MIDI's instrument order.
     """
-    if not midi.instruments:
-        raise ValueError("the MIDI has no instruments to render")
-    path, end_s = str(Path(soundfont).resolve()), midi.get_end_time()
-    # two synths at once (FluidSynth renders outside the GIL), each fresh: the same samples as
-    # one after the other
-    with ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
-        audio = list(pool.map(lambda inst: _render_fresh(path, int(sample_rate), inst, end_s), midi.instruments))
-    raw = {stem_name(i, inst): a for i, (inst, a) in enumerate(zip(midi.instruments, audio, strict=True))}
+    raw = dict(iter_stems(midi, soundfont=soundfont, sample_rate=sample_rate))
     n = max(a.shape[1] for a in raw.values())
     return {k: a if a.shape[1] == n else np.pad(a, ((0, 0), (0, n - a.shape[1])))
             for k, a in raw.items()}  # fmt: skip

@@ -115,13 +115,12 @@ def arrange(job: GenerationJob) -> dict[str, Any]:
 
 
 def render(job: GenerationJob) -> dict[str, Any]:
-    from generation.audio.mix import mix_with_plan
-    from generation.audio.render import render_stems
+    from generation.audio.pipeline import render_and_mix
 
     started = time.perf_counter()
     arranged = pipeline.midi_from_bytes(objects.read_object(job.work["arrangement"]["midi_key"]))
-    stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
-    mixed, plan = mix_with_plan(stems, style=job.style, sample_rate=pipeline.SAMPLE_RATE, length_s=job.length_s)
+    mixed, plan = render_and_mix(arranged, style=job.style, soundfont=pipeline.soundfont(),
+                                 sample_rate=pipeline.SAMPLE_RATE, length_s=job.length_s)
     stored = objects.put_object(
         pipeline.audio_to_flac(mixed), prefix="work", extension="flac", content_type=FLAC, metadata=_meta(job)
     )
@@ -130,7 +129,7 @@ def render(job: GenerationJob) -> dict[str, Any]:
             {
                 "key": stored.key,
                 "sha256": stored.sha256,
-                "stems": list(stems),
+                "stems": [stem.name for stem in plan.stems],
                 "plan": _plain(plan),
                 "soundfont": {"path_name": pipeline.soundfont().name, "sha256": pipeline.soundfont_sha256()},
             },

@@ -84,16 +84,15 @@ def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any
     from generation import objects
     from generation.audio.encode import ALL_RENDITIONS, CEILING_DBTP, TARGET_LUFS, decode, encode
     from generation.audio.master import master
-    from generation.audio.mix import mix_with_plan
-    from generation.audio.render import render_stems
+    from generation.audio.pipeline import render_and_mix
     from generation.audio.styles import get_style
     from generation.audio.tags import TrackTags
 
     style, length_s = record["arrangement"]["style"], record["arrangement"]["length_s"]
     brightness = get_style(style).brightness_db
     arranged = pipeline.midi_from_bytes(pipeline.midi_to_bytes(arranged))  # as the render stage reads it
-    stems = render_stems(arranged, soundfont=pipeline.soundfont(), sample_rate=pipeline.SAMPLE_RATE)
-    mixed, _ = mix_with_plan(stems, style=style, sample_rate=pipeline.SAMPLE_RATE, length_s=length_s)
+    mixed, _ = render_and_mix(arranged, style=style, soundfont=pipeline.soundfont(),
+                              sample_rate=pipeline.SAMPLE_RATE, length_s=length_s)
     mixed, rate = pipeline.audio_from_bytes(pipeline.audio_to_flac(mixed))
     mastered, _ = master(mixed, rate, brightness_db=brightness, measure_input=False)
     mastered, _ = pipeline.audio_from_bytes(pipeline.audio_to_flac(mastered, rate))

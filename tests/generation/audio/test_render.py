@@ -92,7 +92,7 @@ def test_stems_rendered_two_at_a_time_are_the_samples_of_one_after_the_other(pie
     from generation.audio import render as R
 
     together = R.render_stems(piece, soundfont=soundfont)
-    alone = dict(R.iter_stems(piece, soundfont=soundfont))
+    alone = dict(R.iter_stems(piece, soundfont=soundfont, threads=1))
     assert list(together) == list(alone) and len(together) >= 2
     for name, audio in alone.items():
         assert np.array_equal(together[name][:, : audio.shape[1]], audio), name
@@ -130,3 +130,19 @@ def test_synths_created_at_once_in_a_fresh_process_render_the_same_samples(sound
                              capture_output=True, text=True, timeout=120, check=True)
         assert "Modulator with source" not in run.stderr
         assert run.stdout.split()[-1:] == ["1"], run.stderr[-500:]  # (pyfluidsynth prints its library when CI is set)
+
+
+def test_mixing_each_stem_as_it_renders_makes_the_mix_of_all_stems_rendered_first(piece, soundfont):
+    """The render stage mixes stems while later ones render (``render_and_mix``); tracks published
+    when it rendered every stem first (``render_stems`` + ``mix_with_plan``) must still verify."""
+    from generation.audio.arrange import arrange
+    from generation.audio.mix import mix_with_plan
+    from generation.audio.pipeline import render_and_mix
+
+    arranged = arrange(piece, "folk", seed=2, length_s=12.0)
+    assert len(arranged.instruments) >= 3
+    first = mix_with_plan(render.render_stems(arranged, soundfont=soundfont), style="folk",
+                          sample_rate=44100, length_s=12.0)
+    overlapped = render_and_mix(arranged, style="folk", soundfont=soundfont, sample_rate=44100, length_s=12.0)
+    assert overlapped[1] == first[1]
+    assert np.array_equal(overlapped[0], first[0])
