@@ -117,6 +117,18 @@ class Decoder:
         shape = (batch, self.H, self.cfg.block_size, self.hd)
         return [(torch.zeros(shape), torch.zeros(shape)) for _ in self.layers]
 
+    @torch.inference_mode()
+    def keep_rows(self, cache: list, rows: list[int], filled: int) -> list:
+        """The cache of streams ``rows`` (ascending indices) only: each moves down to its new
+        row in place and only its first ``filled`` positions are copied (a later position is
+        written by a step or prefill before it is read). Returns views of the first rows."""
+        moves = [(j, i) for j, i in enumerate(rows) if i != j]  # j < i: sources not yet overwritten
+        for k, v in cache:
+            for j, i in moves:
+                k[j, :, :filled] = k[i, :, :filled]
+                v[j, :, :filled] = v[i, :, :filled]
+        return [(k[: len(rows)], v[: len(rows)]) for k, v in cache]
+
     # -- forward --------------------------------------------------------------------------------
     def _ln(self, x: torch.Tensor, p: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         return F.layer_norm(x, (self.C,), p[0], p[1], self.eps)
@@ -166,7 +178,7 @@ class Decoder:
             q = qkv[:, 0].reshape(B * H, 1, hd)
             kk = kc[:, :, :n].reshape(B * H, n, hd)  # views: (B, H) merge without a copy
             vv = vc[:, :, :n].reshape(B * H, n, hd)
-            att = torch.softmax(torch.bmm(q, kk.transpose(1, 2)) * self.scale, dim=-1)
+            att = torch.softmax(torch.bmm(q, kk.transpose(1, 2)).mul_(self.scale), dim=-1)
             y = torch.bmm(att, vv).view(B, C)
             x = x + L.proj(y)
             x = self._mlp(x, L)

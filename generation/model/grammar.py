@@ -102,8 +102,9 @@ def _scale_row(key: tuple[frozenset, frozenset] | None) -> torch.Tensor:
                     row[p0 + p] = TONIC_BONUS
         _SCALE_ROWS[key] = row
     return row
-# mask rows by their interval list; few thousand distinct ones occur (370 bytes each)
-_ROWS: dict[tuple, torch.Tensor] = {}
+# (allowed, blocked) mask rows by their interval list; few thousand distinct lists occur
+# (2 x 370 bytes each)
+_ROWS: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 _ROWS_MAX = 16384
 
 
@@ -415,18 +416,27 @@ class GrammarState:
 
     def mask(self) -> torch.Tensor:
         """(B, V) bool: the tokens each stream may emit next."""
-        rows = [self._row(self.intervals(s)) for s in self.streams]
+        return self._stack(0)
+
+    def blocked(self) -> torch.Tensor:
+        """(B, V) bool: the tokens each stream may not emit next (``~mask()``, one pass less)."""
+        return self._stack(1)
+
+    def _stack(self, which: int) -> torch.Tensor:
+        rows = [self._rows(self.intervals(s))[which] for s in self.streams]
         return rows[0].unsqueeze(0) if len(rows) == 1 else torch.stack(rows)
 
-    def _row(self, intervals: tuple[tuple[int, int], ...]) -> torch.Tensor:
-        row = _ROWS.get(intervals)
-        if row is None:
+    def _rows(self, intervals: tuple[tuple[int, int], ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(allowed, blocked) rows of an interval list, memoised."""
+        rows = _ROWS.get(intervals)
+        if rows is None:
             row = torch.zeros(self.g.size, dtype=torch.bool)
             for a, b in intervals:
                 row[a:b] = True
+            rows = (row, ~row)
             if len(_ROWS) < _ROWS_MAX:
-                _ROWS[intervals] = row
-        return row
+                _ROWS[intervals] = rows
+        return rows
 
     def update(self, tok: torch.Tensor | list[int]) -> int:
         """Advance every stream by its sampled token (B,); return how many are done."""

@@ -19,6 +19,7 @@ def test_random_logits_always_give_valid_pieces():
     for _ in range(5000):
         m = st.mask()
         assert bool(m.any(dim=1).all())
+        assert torch.equal(st.blocked(), ~m)  # what sampling masks with
         logits = torch.randn(B, len(VOCAB), generator=gen) * 3
         tok = torch.multinomial(torch.softmax(logits.masked_fill(~m, -1e9), -1), 1, generator=gen)[:, 0]
         st.update(tok)
