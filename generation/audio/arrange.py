@@ -69,6 +69,20 @@ class Rules:
     Version 3 adds one rule: under ``slow_arpeggio_below`` felt pulses a minute, in a simple metre,
     a broken-chord part plays one chord tone a beat (low, high, middle, top) instead of running
     eighths: solo piano asked at 61.5 BPM was heard at 123, its eighths taken for the beat.
+
+    Version 4 adds three:
+
+    * in a compound metre, from ``compound_figures_from`` felt pulses a minute, chord figures that
+      do not subdivide the pulse play its three eighths (``compound_figures``): block chords are
+      struck on the pulse and again, lighter, on its other two eighths; strums go down, down, up.
+      The composer often writes 6/8 in quarters, and a quick 6/8 whose eighths nobody played was
+      heard as 2/4 at the dotted-quarter rate (under 60 pulses a minute the eighths would be
+      taken for the beat);
+    * the ending plays its chords in the parts' own figures and the final chord is struck after it,
+      ringing only for what is left of the track (``final_strike``): version 3 held the final
+      chord through both ending bars, 12.6 s of a 60 s slow piano track;
+    * no bass note under ``bass_floor``: the part's register is raised to it and lower notes fold
+      up an octave (solo piano's bass, an octave under the bass role, played MIDI 22-34).
     """
 
     bass_every_pulse: bool
@@ -78,6 +92,10 @@ class Rules:
     slow_below: float | None  # felt pulses per minute under which subdivision figures go
     mediant_penalty: float  # in minor keys: score malus of III, × the segment's note weight
     slow_arpeggio_below: float | None = None  # felt pulses per minute under which arpeggios go a tone a beat
+    compound_figures: tuple[tuple[str, str], ...] = ()  # in a compound metre: chord figure → its figure in threes
+    compound_figures_from: float | None = None  # ... from this many felt pulses a minute
+    final_strike: bool = False  # the ending in figures, then the final chord struck and held to the end
+    bass_floor: int | None = None  # the lowest pitch a bass part plays
 
     def bass_pattern(self, pattern: str, pulses_per_minute: float) -> str:
         if self.bass_every_pulse and pattern in ("root", "drone"):
@@ -86,7 +104,13 @@ class Rules:
             return "root_fifth"
         return pattern
 
-    def chord_pattern(self, pattern: str, pulses_per_minute: float) -> str:
+    def chord_pattern(self, pattern: str, pulses_per_minute: float, compound: bool = False) -> str:
+        pattern = self._simple_chord_pattern(pattern, pulses_per_minute)
+        if compound and self.compound_figures_from is not None and pulses_per_minute >= self.compound_figures_from:
+            return dict(self.compound_figures).get(pattern, pattern)
+        return pattern
+
+    def _simple_chord_pattern(self, pattern: str, pulses_per_minute: float) -> str:
         if pattern == "sustain" and self.restrike_from is not None and pulses_per_minute >= self.restrike_from:
             return "restrike"
         if pattern == "offbeat" and self.slow_below is not None and pulses_per_minute < self.slow_below:
@@ -104,7 +128,9 @@ VERSIONS: dict[int, Rules] = {
              slow_below=90.0, mediant_penalty=0.35),
 }
 VERSIONS[3] = replace(VERSIONS[2], slow_arpeggio_below=70.0)
-ARRANGER_VERSION = 3
+VERSIONS[4] = replace(VERSIONS[3], compound_figures=(("block", "ternary"), ("strum", "ternary_strum")),
+                      compound_figures_from=60.0, final_strike=True, bass_floor=34)
+ARRANGER_VERSION = 4
 
 
 @dataclass
@@ -488,6 +514,22 @@ def write_chords(chords: list[Span], pattern: str, fl: Feel, center: int, vel: i
                     i = (0, 2, 1)[i] + (k // per_pulse) % 2  # low, high, middle per dotted pulse
                 notes.append(Note(start + k * fl.sub, fl.sub * 1.6, up[i % len(up)],
                                   vel + (6 if k % per_pulse == 0 else 0)))  # fmt: skip
+        elif pattern == "ternary":  # the chord on the pulse, struck again lighter on its other two eighths
+            for j, h in enumerate(fl.pulses_in(start, length)):
+                for k in range(3):
+                    if h + k * fl.sub < length - 1e-6:
+                        accent = (6 if j == 0 else 3) if k == 0 else -4
+                        notes += [Note(start + h + k * fl.sub, fl.sub * (0.9 if k == 0 else 0.8), p, vel + accent)
+                                  for p in v]
+        elif pattern == "ternary_strum":  # down on the pulse, then the upper strings down and up
+            for h in fl.pulses_in(start, length):
+                for k, cut in enumerate((0, 12, 16)):
+                    if h + k * fl.sub >= length - 1e-6:
+                        break
+                    order = v if k == 0 else (v[-2:] if k == 1 else v[:-3:-1])
+                    for j, p in enumerate(order):
+                        notes.append(Note(start + h + k * fl.sub + j * 0.02, fl.sub * (1.8 if k == 0 else 0.9), p,
+                                          vel - cut - j * 2))  # fmt: skip
         elif pattern == "strum":
             for h, upstroke in _strum_hits(fl, start, length, alt):
                 order = v[::-1] if upstroke else v
@@ -691,6 +733,8 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
     fl = an.feel
     chords = ending_chords(an, key, length) if sec.kind == "ending" else _chords_for(an, sec.src_bar, sec.bars)
     s0, s1 = sec.src_bar * an.beats_per_bar, (sec.src_bar + sec.bars) * an.beats_per_bar
+    # version 4: the final chord is struck once the ending's bars are played (it rings to the end)
+    strike = (length, fl.bar, chords[-1][2]) if sec.kind == "ending" and rules.final_strike else None
     melody_line: list[Note] = []
     for tr in tracks:
         part = tr.part
@@ -698,8 +742,8 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         if part.role not in sec.roles:
             continue
         center = ROLE_CENTER[part.role] + 12 * part.octave
-        new = _part_notes(an, st, sec, part, chords, center, length, s0, s1, melody_line, rules,
-                          pulses_per_minute)  # fmt: skip
+        new = _part_notes(an, st, sec, part, chords, center, s0, s1, melody_line, rules, pulses_per_minute,
+                          strike)  # fmt: skip
         if part.role == MELODY:
             melody_line = new
         tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
@@ -707,32 +751,62 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         drum_track.notes += [Note(n.start + beat, n.dur, n.pitch, n.vel, st.drums_on_grid)
                              for n in write_drums(st.drum_pattern, sec, fl)]  # fmt: skip
     if drum_track is not None and sec.kind == "ending":
-        drum_track.notes += [Note(beat + chords[-1][0], dur, k, v) for k, v, dur in KITS[st.drum_pattern].final]
+        at = strike[0] if strike else chords[-1][0]
+        drum_track.notes += [Note(beat + at, dur, k, v) for k, v, dur in KITS[st.drum_pattern].final]
 
 
 def _part_notes(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
-                length: float, s0: float, s1: float, melody: list[Note], rules: Rules,
-                pulses_per_minute: float) -> list[Note]:  # fmt: skip
-    fl = an.feel
+                s0: float, s1: float, melody: list[Note], rules: Rules, pulses_per_minute: float,
+                strike: Span | None = None) -> list[Note]:  # fmt: skip
+    """One part's notes in a section; in the ending, the chords held (up to version 3) or, with
+    ``strike``, played in the part's figures and then the final chord struck and held."""
     ending = sec.kind == "ending"
     if part.role == MELODY:
-        line = ending_melody(an, chords) if ending else ([] if sec.kind == "intro" else _slice(an.melody, s0, s1))
+        if ending:
+            line = ending_melody(an, chords + ([strike] if strike else []))
+        else:
+            line = [] if sec.kind == "intro" else _slice(an.melody, s0, s1)
         return write_melody(line, center, sec.melody_octave, part.velocity)
+    if strike is not None:
+        return (_accompaniment(an, st, sec, part, chords, center, s0, s1, melody, rules, pulses_per_minute, False)
+                + _accompaniment(an, st, sec, part, [strike], center, s0, s1, melody, rules, pulses_per_minute, True))
+    return _accompaniment(an, st, sec, part, chords, center, s0, s1, melody, rules, pulses_per_minute, ending)
+
+
+def _accompaniment(an: Analysis, st: Style, sec: Section, part: Part, chords: list[Span], center: int,
+                   s0: float, s1: float, melody: list[Note], rules: Rules, pulses_per_minute: float,
+                   held: bool) -> list[Note]:  # fmt: skip
+    """Counter, bass, chords and pads over ``chords``: in their own figures, or (``held``) the chords held."""
+    fl = an.feel
     if part.role == COUNTER:
-        line = _slice(an.counter, s0, s1) if not ending else []
+        line = _slice(an.counter, s0, s1) if sec.kind != "ending" else []
         if line:
             new = write_melody(line, center, 0, part.velocity)
             return _legato(new) if part.pattern == "sustain" else new
-        return write_counter(chords, fl, center, part.velocity, part.pattern == "sustain" or ending, melody)
+        return write_counter(chords, fl, center, part.velocity, part.pattern == "sustain" or held, melody)
     if part.role == BASS:
-        if ending:
-            return [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
-        pattern = rules.bass_pattern(part.pattern or "root", pulses_per_minute)
-        return write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, rules.compound_long_short)
-    pattern = "sustain" if ending else (part.pattern or ("sustain" if part.role == PAD else "block"))
-    if not ending:
-        pattern = rules.chord_pattern(pattern, pulses_per_minute)
+        if rules.bass_floor is not None:
+            center = max(center, rules.bass_floor + 6)  # roots from the floor up
+        if held:
+            notes = [Note(s, ln * 0.98, _bass_root(c, center), part.velocity) for s, ln, c in chords]
+        else:
+            pattern = rules.bass_pattern(part.pattern or "root", pulses_per_minute)
+            notes = write_bass(chords, pattern, fl, center, part.velocity, sec.alt_figure, rules.compound_long_short)
+        return notes if rules.bass_floor is None else _fold_up(notes, rules.bass_floor)
+    if held:
+        pattern = "sustain"
+    else:
+        pattern = rules.chord_pattern(part.pattern or ("sustain" if part.role == PAD else "block"), pulses_per_minute,
+                                      fl.compound)  # fmt: skip
     return write_chords(chords, pattern, fl, center, part.velocity, sec.alt_figure, st.sevenths)
+
+
+def _fold_up(notes: list[Note], floor: int) -> list[Note]:
+    """Notes under ``floor`` an octave (or more) up."""
+    for n in notes:
+        while n.pitch < floor:
+            n.pitch += 12
+    return notes
 
 
 def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[float], float], bpm: float,
@@ -741,6 +815,12 @@ def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[floa
     num, den = (int(x) for x in an.feel.signature.split("/"))
     out.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
     last_beat = max((n.start for tr in tracks for n in tr.notes), default=0.0)
+
+    def rings(n: Note) -> bool:  # to the end of the music: the final chord (version 4: only its strike)
+        if rules.final_strike:
+            return n.start >= last_beat - 0.25
+        return n.start >= last_beat - an.beats_per_bar * 2 and n.start + n.dur >= last_beat
+
     for tr in tracks:
         if not tr.notes:
             continue
@@ -754,7 +834,7 @@ def _to_midi(an: Analysis, st: Style, tracks: list[_Track], to_s: Callable[[floa
         for n in tr.notes:
             start = max(0.0, to_s(n.start))
             # the final chord rings to the end of the music
-            end = music_s if n.start >= last_beat - an.beats_per_bar * 2 and n.start + n.dur >= last_beat else to_s(n.start + n.dur)
+            end = music_s if rings(n) else to_s(n.start + n.dur)
             end = min(music_s, max(end, start + 0.03))
             if end - start < 0.02:
                 continue

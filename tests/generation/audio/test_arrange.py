@@ -134,7 +134,7 @@ def test_humanisation_varies_velocity_and_timing(piece):
     bass = next(i for i in out.instruments if i.name.startswith("bass"))
     assert len({n.velocity for n in bass.notes}) > 5
     bpm = out.get_tempo_changes()[1][0]
-    offsets = [((n.start * bpm / 60.0) + 0.5) % 1.0 - 0.5 for n in bass.notes]
+    offsets = [((n.start * bpm / 60.0) + 0.5) % 1.0 - 0.5 for n in bass.notes if n.start < 30]  # before the ending
     assert 0.001 < float(np.std(offsets)) < 0.1
 
 
@@ -224,7 +224,7 @@ def test_every_drum_kit_has_grooves_for_the_common_metres():
 
 
 def test_six_eight_moves_in_dotted_quarter_groups():
-    out = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0)
+    out = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0, version=3)
     beat = 0.5
     kicks = [n.start / beat for i in out.instruments if i.is_drum for n in i.notes if n.pitch == 36]
     positions = {(round(k * 2) / 2) % 3.0 for k in kicks[:-1]}
@@ -244,17 +244,17 @@ def test_a_waltz_groove_is_written_for_three_beats():
 
 def test_the_ending_is_the_final_chord_then_a_cadence_home():
     pm = make_piece(16)  # ends on C major
-    out = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"))
+    out = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(9, "minor"), version=3)
     bass = next(i for i in out.instruments if i.name.startswith("bass"))
     melody = next(i for i in out.instruments if i.name.startswith("melody"))
     assert bass.notes[-1].pitch % 12 == 9 and melody.notes[-1].pitch % 12 == 9  # A minor asked: ends on A
     assert out.get_end_time() > 58.0  # the final chord rings to the end
-    same = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(0, "major"))
+    same = arrange(pm, "chamber", seed=1, length_s=60, tempo_bpm=90.0, key=(0, "major"), version=3)
     held = next(i for i in same.instruments if i.name.startswith("bass"))
     assert held.notes[-1].pitch % 12 == 0
-    from generation.audio.arrange import ARRANGER_VERSION, VERSIONS
+    from generation.audio.arrange import VERSIONS
 
-    final = analyse(pm, (9, "minor"), VERSIONS[ARRANGER_VERSION]).tonic  # the last chord, read in A minor
+    final = analyse(pm, (9, "minor"), VERSIONS[3]).tonic  # the last chord, read in A minor
     assert [n.pitch % 12 for n in bass.notes[-3:]] == [final.root, 4, 9]  # its final chord, the dominant E, home
     last, home = held.notes[-1], bass.notes[-1]
     assert last.end - last.start > home.end - home.start + 1.0  # asked in C major: held, no cadence added
@@ -284,8 +284,11 @@ WRITTEN = {  # sha256 of what each earlier version wrote when it was current
         "8562b41a344ac3bc0bf457a28b0de3619f2f21387c8f25fe699a3212c8dbf8d2"),
     2: ("9ad15474d011174c84232c06655be920969d6d13882a86a1210f7ae057db62ae",
         "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
+    3: ("9ad15474d011174c84232c06655be920969d6d13882a86a1210f7ae057db62ae",  # version 3 changed neither
+        "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
 }
 PIANO_64_WRITTEN_BY_2 = "a725db9d03fa14a1ab24dd25fb4e7e702262f4ae600c6c2cf4fbe2c5a83cfd1d"  # a slow arpeggio
+PIANO_61_5_WRITTEN_BY_3 = "c135b2e10f96aa4d0645364acef4bc20aae0893335c87a5242848f31b74289ba"  # a tone a beat, long hold
 
 
 @pytest.mark.parametrize("version", sorted(WRITTEN))
@@ -303,6 +306,13 @@ def test_version_2_still_writes_its_slow_arpeggios():
 
     slow = arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=64.0, version=2)
     assert hashlib.sha256(_bytes(slow)).hexdigest() == PIANO_64_WRITTEN_BY_2
+
+
+def test_version_3_still_writes_its_slow_piano():
+    import hashlib
+
+    slow = arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=61.5, version=3)
+    assert hashlib.sha256(_bytes(slow)).hexdigest() == PIANO_61_5_WRITTEN_BY_3
 
 
 def test_version_2_changed_what_version_1_wrote():
@@ -394,3 +404,73 @@ def test_a_slow_arpeggio_plays_a_chord_tone_a_beat_from_version_3():
     quick = next(i for i in arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=80.0, version=3).instruments
                  if i.name.startswith("chords"))
     assert any(abs(n.start * 80.0 / 60.0 % 1.0 - 0.5) < 0.1 for n in quick.notes)  # 80 BPM: eighths still
+
+
+@pytest.mark.parametrize("tempo", [130.0, 140.0])
+def test_a_quick_six_eight_in_quarters_is_heard_in_six_eight_from_version_4(tempo):
+    """A 6/8 tune written in quarters under block chords: version 3 played no eighth but the
+    pulse's and was heard as 2/4 at the dotted-quarter rate; from version 4 the chords are struck
+    on the pulse and again on its two other eighths."""
+    from generation.audio.heard import heard_tempo_and_metre, tempo_matches
+
+    def heard(version):
+        return heard_tempo_and_metre(arrange(_waltz_or(16, "6/8"), "lo-fi", seed=2, length_s=60, tempo_bpm=tempo,
+                                             version=version))  # fmt: skip
+
+    (old_bpm, old_metre), (bpm, metre) = heard(3), heard(4)
+    assert old_metre == "2/4" and not tempo_matches(old_bpm, tempo)
+    assert metre == "6/8" and tempo_matches(bpm, tempo)
+
+
+def test_compound_chords_play_the_eighths_in_threes_with_the_pulse_accented_from_version_4():
+    out = arrange(_waltz_or(16, "6/8"), "folk", seed=2, length_s=60, tempo_bpm=120.0)
+    strums = next(i for i in out.instruments if i.name.startswith("chords"))
+    by_eighth: dict[int, list[int]] = {}
+    for n in strums.notes:
+        if n.start < 50:
+            by_eighth.setdefault(round(n.start / 0.25) % 6, []).append(n.velocity)
+    assert set(by_eighth) == set(range(6))  # down, down, up in each dotted pulse
+    pulse = np.mean(by_eighth[0] + by_eighth[3])
+    assert pulse > np.mean([v for e in (1, 2, 4, 5) for v in by_eighth[e]]) + 8
+
+
+def _final_hold(out: pretty_midi.PrettyMIDI) -> float:
+    pitched = [n for i in out.instruments if not i.is_drum for n in i.notes]
+    return max(n.end for n in pitched) - max(n.start for n in pitched)
+
+
+def test_the_final_chord_rings_about_a_bar_not_a_fifth_of_the_track_from_version_4():
+    """Slow solo piano (61.5 BPM, 60 s): version 3 held the final chord through both ending bars
+    and what the bars left over, 20 % of the track; version 4 plays the ending bars and strikes
+    the final chord last: it rings at most a bar and the hold's minimum, and the track still
+    lasts what was asked."""
+    from generation.audio.arrange import FINAL_HOLD_S
+
+    def arranged(version):
+        return arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=61.5, version=version)
+
+    bar_s = 4 * 60.0 / 61.5 * (1 + 0.18)  # the last bar, slowed by the ritardando
+    assert _final_hold(arranged(3)) > 0.15 * 60
+    new = arranged(4)
+    assert FINAL_HOLD_S - 0.1 <= _final_hold(new) <= bar_s + FINAL_HOLD_S
+    assert 58.0 <= new.get_end_time() <= 60.0
+
+
+@pytest.mark.parametrize("slug", list(STYLES))
+def test_every_style_ends_with_a_short_final_chord_from_version_4(piece, slug):
+    for tempo in (60.0, 150.0):
+        out = arrange(piece, slug, seed=3, length_s=60, tempo_bpm=tempo, key=(0, "major"))
+        assert _final_hold(out) <= 4 * 60.0 / tempo * 1.18 + 1.3, (slug, tempo)
+        assert 58.0 <= out.get_end_time() <= 60.0
+
+
+def test_the_piano_bass_stays_out_of_the_murky_register_from_version_4():
+    """Solo piano's bass sits an octave under the bass role: version 3 played it at MIDI 22-34;
+    from version 4 no bass note is under A#1 (34)."""
+    def bass(version):
+        out = arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=61.5, version=version)
+        return [n.pitch for i in out.instruments if i.name.startswith("bass") for n in i.notes]
+
+    assert min(bass(3)) < 30
+    new = bass(4)
+    assert min(new) >= 34 and max(new) <= 34 + 12 + 7  # roots from A#1, fifths above them
