@@ -112,8 +112,9 @@ _last_decoded: dict[str, tuple[np.ndarray, int]] = {}  # sha256 of the FLAC -> i
 def audio_from_bytes(data: bytes) -> tuple[np.ndarray, int]:
     """The samples of a FLAC object, (channels, samples) float32; a copy the caller may change.
 
-    A job's render phase reads its master three times (encode, check, publish's pictures); the
-    last object decoded is kept, by the digest of its bytes, so the same bytes decode once."""
+    The encode and check stages read the same master (and the publish phase's pictures, when it
+    runs in the same process); the last object decoded is kept, by the digest of its bytes, so
+    the same bytes decode once."""
     import soundfile
 
     digest = hashlib.sha256(data).hexdigest()

@@ -303,8 +303,9 @@ def encode_checked(
     the gates read it."""
     out = []
     first = encode(audio, sample_rate, tags=tags, specs=specs, workers=workers, measured=measured,
-                   measure_decoded=True)  # decoding and DSP release the GIL
-    for r, m in ((r, r.decoded) for r in first):
+                   measure_decoded=True)
+    for r in first:
+        m = r.decoded
         ceiling, target, rounds = CEILING_DBTP, TARGET_LUFS, 0
         spec = next(s for s in specs if s.name == r.name)
         while not within_gates(m) and rounds < MAX_REMASTERS:
