@@ -13,7 +13,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 demo: setup ## set up, migrate, compose the demo listener's first playlist, serve on :8000
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py demo
+	$(PY) manage.py demo --addr $(DEMO_ADDR)
 	$(PY) manage.py runserver $(DEMO_ADDR)
 
 test: setup ## set up, then the whole suite (PostgreSQL when DATABASE_URL is set)

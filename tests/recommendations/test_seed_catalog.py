@@ -42,8 +42,9 @@ def test_demo_ends_with_the_listeners_first_playlist(pipeline_settings, local_me
     listener = user_register(email=EMAIL, password=PASSWORD)  # as demo makes it, with 30 s tracks
     preferences_update(user=listener, changes=PREFERENCES | {"length_min_s": 30, "length_max_s": 30})
     out = io.StringIO()
-    call_command("demo", "--tracks", "1", "--catalog", "1", "--seconds", "8", stdout=out)
+    call_command("demo", "--tracks", "1", "--catalog", "1", "--seconds", "8", "--addr", "127.0.0.1:8123", stdout=out)
     text = out.getvalue()
+    assert "curl -s http://127.0.0.1:8123/api/v1/me/playlist" in text, text  # where make demo serves
     assert "first personal playlist (2 items)" in text and "/api/v1/me/playlist" in text, text
     assert "Demo reviewer: reviewer@cadenza.local" in text and "(1 waiting)" in text, text
     body = client_for(User.objects.get(email="demo@cadenza.local")).get("/api/v1/me/playlist").json()

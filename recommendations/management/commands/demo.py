@@ -41,8 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--tracks", type=int, default=len(FIRST_TRACKS), help="the listener's own tracks")
         parser.add_argument("--catalog", type=int, default=3, help="shared catalog tracks (seed_catalog)")
         parser.add_argument("--seconds", type=float, default=45.0, help="length of the catalog tracks")
+        parser.add_argument("--addr", default="127.0.0.1:8000",
+                            help="where the server will listen (the printed links use it unless SITE_URL is set)")
 
-    def handle(self, *args, tracks: int, catalog: int, seconds: float, **options):
+    def handle(self, *args, tracks: int, catalog: int, seconds: float, addr: str, **options):
         user = User.objects.filter(email=EMAIL).first()
         if user is None:
             user = user_register(email=EMAIL, password=PASSWORD, display_name="Demo listener")
@@ -67,7 +69,7 @@ class Command(BaseCommand):
             compose=lambda overrides: generation_request_create(user=user, overrides=overrides),
         )
         self._playlist(user)
-        site = settings.SITE_URL.rstrip("/") or "http://127.0.0.1:8000"  # runserver's default address
+        site = settings.SITE_URL.rstrip("/") or f"http://{addr}"  # where `make demo` serves
         self.stdout.write(self.style.SUCCESS(
             f"\nDemo listener: {EMAIL} / {PASSWORD}\n"
             f"Demo reviewer: {reviewer.email} / {reviewer.password}   "
