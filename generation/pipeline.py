@@ -26,12 +26,19 @@ def model_bundle():
 
 
 def model_bundle_for(checkpoint_sha256: str):
-    """The checkpoint with this sha256: the configured one, or a retired one kept in
-    ``CADENZA_CHECKPOINT_ARCHIVE`` as ``<sha256>.pt`` (its bytes checked); None when neither."""
+    """The checkpoint with this sha256: the configured one, or a retired one kept as
+    ``<sha256>.pt`` (its bytes checked) in ``CADENZA_CHECKPOINT_ARCHIVE`` or among the ones
+    the repo ships (``generation/checkpoints/retired``); None when none of these."""
     current = model_bundle()
     if current.checkpoint_sha256 == checkpoint_sha256:
         return current
-    return _archived_bundle(Path(settings.CADENZA_CHECKPOINT_ARCHIVE) / f"{checkpoint_sha256}.pt")
+    from generation.model import RETIRED_CHECKPOINTS
+
+    for folder in (Path(settings.CADENZA_CHECKPOINT_ARCHIVE), RETIRED_CHECKPOINTS):
+        bundle = _archived_bundle(folder / f"{checkpoint_sha256}.pt")
+        if bundle is not None:
+            return bundle
+    return None
 
 
 _ARCHIVED: dict[Path, object] = {}  # retired checkpoints loaded so far (verification only)

@@ -281,7 +281,7 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # ------------------------------------------------------------------------------
 CADENZA_SOUNDFONT = env.str("CADENZA_SOUNDFONT", default="")
 CADENZA_CHECKPOINT = Path(
-    env.str("CADENZA_CHECKPOINT", default=str(BASE_DIR / "generation" / "checkpoints" / "cadenza-v1.pt"))
+    env.str("CADENZA_CHECKPOINT", default=str(BASE_DIR / "generation" / "checkpoints" / "cadenza-v2.pt"))
 )
 # Retired checkpoints, kept as <sha256>.pt so that verify_track can regenerate the tracks they made
 CADENZA_CHECKPOINT_ARCHIVE = Path(env.str("CADENZA_CHECKPOINT_ARCHIVE", default=str(BASE_DIR / "var" / "checkpoints")))

@@ -18,7 +18,10 @@ Modules:
 
 from pathlib import Path
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "cadenza-v1.pt"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "cadenza-v2.pt"
+# the checkpoints shipped before it, as <sha256>.pt: tracks they made still verify
+RETIRED_CHECKPOINTS = DEFAULT_CHECKPOINT.parent / "retired"
+V1_CHECKPOINT = RETIRED_CHECKPOINTS / "8b19d70ec0a33e9f36c0a9d74560a79a29189437ade3ccecd036f7ab272ddf49.pt"
 
 _LAZY = {
     "load_bundle": "generation.model.compose",

@@ -94,8 +94,8 @@ class Decoder:
         fp16 = weights == "fp16"
         self.model = model
         self.cfg = cfg = model.cfg
-        self.C, self.H = cfg.n_embd, cfg.n_head
-        self.hd = cfg.n_embd // cfg.n_head
+        self.C, self.H, self.KV = cfg.n_embd, cfg.n_head, cfg.kv_heads
+        self.hd = cfg.head_dim
         self.scale = 1.0 / math.sqrt(self.hd)
         self.eps = model.ln_f.eps
         with torch.no_grad():
@@ -113,8 +113,8 @@ class Decoder:
 
     # -- cache --------------------------------------------------------------------------------
     def new_cache(self, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Per layer (K, V), each (B, H, block_size, head_dim)."""
-        shape = (batch, self.H, self.cfg.block_size, self.hd)
+        """Per layer (K, V), each (B, KV heads, block_size, head_dim)."""
+        shape = (batch, self.KV, self.cfg.block_size, self.hd)
         return [(torch.zeros(shape), torch.zeros(shape)) for _ in self.layers]
 
     @torch.inference_mode()
@@ -151,12 +151,20 @@ class Decoder:
         x = torch.cat([self.model.prefix(feats, uncond), self.tok_emb[tokens]], dim=1)
         x = x + self.pos_emb[: P + T]
         S = P + T
+        KV = self.KV
         for i, L in enumerate(self.layers):
-            qkv = L.qkv(self._ln(x, L.ln1)).view(B, S, 3, H, hd).permute(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]  # (B, H, S, hd)
+            qkv = L.qkv(self._ln(x, L.ln1))
+            if KV == H:  # multi-head: q, k, v as one permuted view (as checkpoints before GQA)
+                q, k, v = qkv.view(B, S, 3, H, hd).permute(2, 0, 3, 1, 4)  # (B, H, S, hd)
+            else:
+                q = qkv[..., :C].view(B, S, H, hd).transpose(1, 2)
+                k = qkv[..., C:C + KV * hd].view(B, S, KV, hd).transpose(1, 2)  # (B, KV, S, hd)
+                v = qkv[..., C + KV * hd:].view(B, S, KV, hd).transpose(1, 2)
             if cache is not None:
                 cache[i][0][:, :, :S] = k
                 cache[i][1][:, :, :S] = v
+            if KV != H:
+                k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + L.proj(y.transpose(1, 2).reshape(B, S, C))
             x = self._mlp(x, L)
@@ -168,16 +176,17 @@ class Decoder:
     def step(self, tok: torch.Tensor, pos: int, cache: list) -> torch.Tensor:
         """One token per stream (B,) at absolute position ``pos`` -> (B, V) logits."""
         B = tok.shape[0]
-        C, H, hd = self.C, self.H, self.hd
+        C, hd = self.C, self.hd
         x = self.tok_emb[tok] + self.pos_emb[pos]  # (B, C)
         n = pos + 1
+        KV, G = self.KV, self.H // self.KV
         for L, (kc, vc) in zip(self.layers, cache, strict=True):
-            qkv = L.qkv(self._ln(x, L.ln1)).view(B, 3, H, hd)
-            kc[:, :, pos] = qkv[:, 1]
-            vc[:, :, pos] = qkv[:, 2]
-            q = qkv[:, 0].reshape(B * H, 1, hd)
-            kk = kc[:, :, :n].reshape(B * H, n, hd)  # views: (B, H) merge without a copy
-            vv = vc[:, :, :n].reshape(B * H, n, hd)
+            qkv = L.qkv(self._ln(x, L.ln1))
+            kc[:, :, pos] = qkv[:, C:C + KV * hd].view(B, KV, hd)
+            vc[:, :, pos] = qkv[:, C + KV * hd:].view(B, KV, hd)
+            q = qkv[:, :C].reshape(B * KV, G, hd)  # a KV head's G query heads are one GEMM
+            kk = kc[:, :, :n].reshape(B * KV, n, hd)  # views: (B, KV) merge without a copy
+            vv = vc[:, :, :n].reshape(B * KV, n, hd)
             att = torch.softmax(torch.bmm(q, kk.transpose(1, 2)).mul_(self.scale), dim=-1)
             y = torch.bmm(att, vv).view(B, C)
             x = x + L.proj(y)

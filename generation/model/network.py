@@ -3,6 +3,11 @@
 Imports only torch. The ``cond-v1`` features are projected into ``n_prefix`` prefix embeddings
 placed before the tokens; a learned null prefix replaces them for condition dropout and for the
 unconditional branch of classifier-free guidance.
+
+``n_kv_head`` below ``n_head`` is grouped-query attention (1: multi-query): each key/value head
+serves ``n_head // n_kv_head`` query heads, so the KV cache that batched decoding reads at every
+step is that many times smaller. ``None`` (the default, and every checkpoint saved before the
+field existed) is ordinary multi-head attention with the same parameter names and shapes.
 """
 
 from __future__ import annotations
@@ -25,18 +30,32 @@ class ModelConfig:
     n_prefix: int = 4  # conditioning prefix embeddings
     n_cond: int = 44  # length of conditioning.model_features()
     dropout: float = 0.0  # >0 forces the slow (math) attention path on CPU
+    n_kv_head: int | None = None  # key/value heads (grouped-query attention); None = n_head
+
+    def __post_init__(self) -> None:
+        if self.n_embd % self.n_head or self.n_head % self.kv_heads:
+            raise ValueError("n_embd must divide by n_head, and n_head by n_kv_head")
 
     @property
     def max_tokens(self) -> int:
         return self.block_size - self.n_prefix
 
+    @property
+    def kv_heads(self) -> int:
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
+
+    @property
+    def head_dim(self) -> int:
+        return self.n_embd // self.n_head
+
 
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.n_head = cfg.n_head
+        self.n_head, self.n_kv = cfg.n_head, cfg.kv_heads
+        self.hd = cfg.head_dim
         self.ln1 = nn.LayerNorm(cfg.n_embd)
-        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+        self.qkv = nn.Linear(cfg.n_embd, cfg.n_embd + 2 * self.n_kv * self.hd)
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
         self.fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd)
@@ -47,18 +66,21 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None,
                 start: int = 0) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, H, T, hd)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        kvd = self.n_kv * self.hd
+        q, k, v = self.qkv(self.ln1(x)).split((C, kvd, kvd), dim=2)
+        q = q.view(B, T, self.n_head, self.hd).transpose(1, 2)  # (B, H, T, hd)
+        k = k.view(B, T, self.n_kv, self.hd).transpose(1, 2)  # (B, KV, T, hd)
+        v = v.view(B, T, self.n_kv, self.hd).transpose(1, 2)
         if cache is None:
+            k, v = self.expand_kv(k), self.expand_kv(v)
             y = F.scaled_dot_product_attention(
                 q, k, v, is_causal=True, dropout_p=self.p_drop if self.training else 0.0)
         else:
-            kc, vc = cache  # (B, H, Tmax, hd)
+            kc, vc = cache  # (B, KV, Tmax, hd)
             kc[:, :, start:start + T] = k
             vc[:, :, start:start + T] = v
-            kk, vv = kc[:, :, :start + T], vc[:, :, :start + T]
+            kk = self.expand_kv(kc[:, :, :start + T])
+            vv = self.expand_kv(vc[:, :, :start + T])
             if T == 1:
                 y = F.scaled_dot_product_attention(q, kk, vv)
             else:
@@ -66,6 +88,11 @@ class Block(nn.Module):
         y = y.transpose(1, 2).reshape(B, T, C)
         x = x + self.drop(self.proj(y))
         return x + self.drop(self.fc_out(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
+
+    def expand_kv(self, t: torch.Tensor) -> torch.Tensor:
+        """(B, KV, T, hd) -> (B, H, T, hd): each key/value head repeated for its query heads."""
+        g = self.n_head // self.n_kv
+        return t if g == 1 else t.repeat_interleave(g, dim=1)
 
 
 class CondTransformer(nn.Module):
@@ -117,7 +144,7 @@ class CondTransformer(nn.Module):
     # --- incremental decoding -------------------------------------------------------------
     def new_cache(self, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         c = self.cfg
-        shape = (batch, c.n_head, c.block_size, c.n_embd // c.n_head)
+        shape = (batch, c.kv_heads, c.block_size, c.head_dim)
         return [(torch.zeros(shape), torch.zeros(shape)) for _ in range(c.n_layer)]
 
     def prefill(self, tokens: torch.Tensor, feats: torch.Tensor, uncond: torch.Tensor,

@@ -8,14 +8,16 @@ Once a quarter of the batch has ended (EOS), those streams leave the batch and t
 are dropped, so the longest stream does not keep paying for the finished ones.
 Deterministic for a seed on CPU: all randomness comes from one seeded ``torch.Generator``.
 
-What bounds the batched step (speed_section's 16-bar piece, one thread, on the 2-core CPU with
-other jobs running, load ~2): at 16 streams ~78% of the time is ``Decoder.step``, ~11% the
-prefills (start and window slides), ~4-7% top-p and ~2% the grammar. A 16-stream step takes
-~2.3 ms before position 50 and ~5.5 ms at 200-250, ~10 ms past 350: attention reads every
-stream's fp32 keys and values once per step (128 KiB per position at 16 streams, past the L3
-cache), so it is bound by memory bandwidth, which the machine's other jobs share. The loop keeps
-every kernel's arithmetic and every draw as they were (tests/generation/model/test_sampling.py
-pins the tokens); a smaller cache (fewer KV heads, a retrained model) is what would lift it.
+What bounds the batched step. With cadenza 1.1.0 (4 key/value heads), at 16 streams ~78% of the
+time was ``Decoder.step`` and attention alone read 128 KiB of fp32 keys and values per position
+of context per step, past the L3 cache: memory-bound, ~5.5 ms a step at positions 200-250.
+cadenza 2.0.0 has one key/value head (multi-query attention), so the step reads 32 KiB per
+position. Measured on the 2-core machine, quiet, one thread, speed_section's 16-bar piece
+(cProfile of one 16-stream decode: 477 steps, 6,575 tokens, 1.58 s, 3.3 ms a step): the fp16
+GEMMs 39 %, attention's two batched products 24 % (0.1 ms each, ~100 GFLOP/s at position 200: bound
+by the core's arithmetic, not by memory), GELU 5 %, multinomial 5 %, sort 3 %, the grammar ~2 %.
+The loop keeps every kernel's arithmetic and every draw as they were
+(tests/generation/model/test_sampling.py pins the tokens of the retired 1.1.0 checkpoint).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
     again with the recorded style, seed and length; compare both MIDI sha256s. With ``audio``,
     also render, mix, master and encode again and compare every rendition's decoded PCM."""
     from generation.audio.arrange import arrange
+    from generation.model import RETIRED_CHECKPOINTS
     from generation.model.compose import compose
     from generation.model.conditioning import Conditioning
 
@@ -27,8 +28,9 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {"track": str(track.id), "checkpoint_sha256_match": bundle is not None}
     if bundle is None:
         result.update(midi_sha256_match=False, reason=(
-            f"checkpoint {wanted} is neither the configured one nor in CADENZA_CHECKPOINT_ARCHIVE "
-            f"({settings.CADENZA_CHECKPOINT_ARCHIVE}/{wanted}.pt)"))
+            f"checkpoint {wanted} is neither the configured one nor retired in "
+            f"CADENZA_CHECKPOINT_ARCHIVE ({settings.CADENZA_CHECKPOINT_ARCHIVE}/{wanted}.pt) "
+            f"or {RETIRED_CHECKPOINTS}"))
         return result
     piece = compose(
         bundle,

@@ -25,3 +25,24 @@ def test_a_flac_object_decodes_to_its_24_bit_samples_each_time_it_is_read(tmp_pa
     other, _ = pipeline.audio_from_bytes(b)  # other bytes: other samples, not the last ones kept
     assert not np.array_equal(other, again)
     np.testing.assert_array_equal(pipeline.audio_from_bytes(a)[0], expected.T)
+
+
+def test_a_retired_checkpoint_the_repo_ships_is_found_by_its_digest(settings, tmp_path):
+    """Tracks composed by cadenza 1.1.0 verify after the deployment moved on to 2.0.0, with no
+    archive configured: the repo keeps the retired checkpoint under its sha256."""
+    import hashlib
+
+    from generation.model import DEFAULT_CHECKPOINT, V1_CHECKPOINT
+
+    settings.CADENZA_CHECKPOINT_ARCHIVE = tmp_path / "empty"
+    v1 = hashlib.sha256(V1_CHECKPOINT.read_bytes()).hexdigest()
+    assert V1_CHECKPOINT.name == f"{v1}.pt"
+    pipeline.model_bundle.cache_clear()
+    try:
+        current = pipeline.model_bundle()
+        assert current.path == str(DEFAULT_CHECKPOINT) and current.checkpoint_sha256 != v1
+        retired = pipeline.model_bundle_for(v1)
+        assert retired.checkpoint_sha256 == v1 and retired.config.kv_heads == retired.config.n_head
+        assert pipeline.model_bundle_for("0" * 64) is None
+    finally:
+        pipeline.model_bundle.cache_clear()

@@ -1,5 +1,7 @@
 """The decoder that sampling runs computes the trained model: same logits, through its cache."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -9,10 +11,11 @@ from generation.model.network import CondTransformer, ModelConfig
 CFG = ModelConfig(n_layer=2, n_head=4, n_embd=64, block_size=48, n_prefix=4)
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(scope="module", params=[None, 2, 1], ids=["multi-head", "grouped", "multi-query"])
+def model(request):
+    """The same small model with 4, 2 and 1 key/value heads (grouped-query attention)."""
     torch.manual_seed(0)
-    m = CondTransformer(CFG).eval()
+    m = CondTransformer(replace(CFG, n_kv_head=request.param)).eval()
     with torch.no_grad():  # a trained model's LayerNorms are not the identity
         for name, p in m.named_parameters():
             if "ln" in name:
@@ -66,3 +69,29 @@ def test_fp16_weights_move_the_logits_by_rounding_only(model):
 def test_unknown_weight_mode_is_refused(model):
     with pytest.raises(ValueError, match="weights"):
         Decoder(model, "int4")
+
+
+def test_fewer_key_value_heads_shrink_the_cache_the_step_reads(model):
+    dec = Decoder(model, "fp32")
+    k, v = dec.new_cache(3)[0]
+    assert k.shape == v.shape == (3, model.cfg.kv_heads, CFG.block_size, CFG.n_embd // CFG.n_head)
+    assert model.blocks[0].qkv.out_features == CFG.n_embd + 2 * k.shape[1] * k.shape[3]
+
+
+def test_a_checkpoint_config_without_kv_heads_is_multi_head_attention():
+    cfg = ModelConfig(**{k: v for k, v in vars(CFG).items() if k != "n_kv_head"})
+    assert cfg.n_kv_head is None and cfg.kv_heads == cfg.n_head
+    with pytest.raises(ValueError, match="n_kv_head"):
+        ModelConfig(n_head=4, n_kv_head=3)
+
+
+def test_the_modules_own_cache_path_gives_its_full_forward_logits(model):
+    tokens, feats, uncond = _inputs()
+    with torch.no_grad():
+        full = model(tokens, feats, uncond)
+        cache = model.new_cache(tokens.shape[0])
+        torch.testing.assert_close(model.prefill(tokens[:, :5], feats, uncond, cache), full[:, 4],
+                                   atol=1e-5, rtol=1e-5)
+        for t in range(5, 8):
+            torch.testing.assert_close(model.step(tokens[:, t], CFG.n_prefix + t, cache), full[:, t],
+                                       atol=1e-5, rtol=1e-5)
