@@ -32,13 +32,18 @@ def model_bundle_for(checkpoint_sha256: str):
     current = model_bundle()
     if current.checkpoint_sha256 == checkpoint_sha256:
         return current
-    from generation.model import RETIRED_CHECKPOINTS
-
-    for folder in (Path(settings.CADENZA_CHECKPOINT_ARCHIVE), RETIRED_CHECKPOINTS):
+    for folder in retired_checkpoint_folders():
         bundle = _archived_bundle(folder / f"{checkpoint_sha256}.pt")
         if bundle is not None:
             return bundle
     return None
+
+
+def retired_checkpoint_folders() -> tuple[Path, Path]:
+    """Where retired checkpoints are looked for, in order: the operator's archive, the repo's."""
+    from generation.model import RETIRED_CHECKPOINTS
+
+    return Path(settings.CADENZA_CHECKPOINT_ARCHIVE), RETIRED_CHECKPOINTS
 
 
 _ARCHIVED: dict[Path, object] = {}  # retired checkpoints loaded so far (verification only)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from generation.model.network import CondTransformer
+from generation.model.network import CondTransformer, repeat_kv
 
 WEIGHT_MODES = ("fp16", "fp32")
 
@@ -151,21 +151,16 @@ class Decoder:
         x = torch.cat([self.model.prefix(feats, uncond), self.tok_emb[tokens]], dim=1)
         x = x + self.pos_emb[: P + T]
         S = P + T
-        KV = self.KV
+        kvd = self.KV * hd
         for i, L in enumerate(self.layers):
-            qkv = L.qkv(self._ln(x, L.ln1))
-            if KV == H:  # multi-head: q, k, v as one permuted view (as checkpoints before GQA)
-                q, k, v = qkv.view(B, S, 3, H, hd).permute(2, 0, 3, 1, 4)  # (B, H, S, hd)
-            else:
-                q = qkv[..., :C].view(B, S, H, hd).transpose(1, 2)
-                k = qkv[..., C:C + KV * hd].view(B, S, KV, hd).transpose(1, 2)  # (B, KV, S, hd)
-                v = qkv[..., C + KV * hd:].view(B, S, KV, hd).transpose(1, 2)
+            q, k, v = L.qkv(self._ln(x, L.ln1)).split((C, kvd, kvd), dim=-1)
+            q = q.view(B, S, H, hd).transpose(1, 2)  # (B, H, S, hd)
+            k = k.view(B, S, self.KV, hd).transpose(1, 2)  # (B, KV, S, hd)
+            v = v.view(B, S, self.KV, hd).transpose(1, 2)
             if cache is not None:
                 cache[i][0][:, :, :S] = k
                 cache[i][1][:, :, :S] = v
-            if KV != H:
-                k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = F.scaled_dot_product_attention(q, repeat_kv(k, H), repeat_kv(v, H), is_causal=True)
             x = x + L.proj(y.transpose(1, 2).reshape(B, S, C))
             x = self._mlp(x, L)
         return self.head(self._ln(x[:, -1:] if last_only else x[:, P:], self.ln_f))

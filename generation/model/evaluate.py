@@ -388,7 +388,8 @@ def speed_section(bundle: ModelBundle, threads: int = 1) -> dict:
         "weights": dec.weights,
         "kv_heads": bundle.config.kv_heads,
         "query_heads": bundle.config.n_head,
-        # what one decoding step reads from the cache per position of context, at 16 streams
+        # what one decoding step reads from the cache per position of context: 16 streams x
+        # (keys, values) x 4 bytes (fp32) x layers x key/value heads x head size
         "kv_cache_kib_per_position_16_streams": round(
             16 * 2 * 4 * bundle.config.n_layer * bundle.config.kv_heads
             * bundle.config.head_dim / 1024, 1),

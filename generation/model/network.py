@@ -49,6 +49,12 @@ class ModelConfig:
         return self.n_embd // self.n_head
 
 
+def repeat_kv(t: torch.Tensor, n_head: int) -> torch.Tensor:
+    """(B, KV, T, hd) -> (B, n_head, T, hd): each key/value head repeated for its query heads."""
+    g = n_head // t.shape[1]
+    return t if g == 1 else t.repeat_interleave(g, dim=1)
+
+
 class Block(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -72,15 +78,15 @@ class Block(nn.Module):
         k = k.view(B, T, self.n_kv, self.hd).transpose(1, 2)  # (B, KV, T, hd)
         v = v.view(B, T, self.n_kv, self.hd).transpose(1, 2)
         if cache is None:
-            k, v = self.expand_kv(k), self.expand_kv(v)
+            k, v = repeat_kv(k, self.n_head), repeat_kv(v, self.n_head)
             y = F.scaled_dot_product_attention(
                 q, k, v, is_causal=True, dropout_p=self.p_drop if self.training else 0.0)
         else:
             kc, vc = cache  # (B, KV, Tmax, hd)
             kc[:, :, start:start + T] = k
             vc[:, :, start:start + T] = v
-            kk = self.expand_kv(kc[:, :, :start + T])
-            vv = self.expand_kv(vc[:, :, :start + T])
+            kk = repeat_kv(kc[:, :, :start + T], self.n_head)
+            vv = repeat_kv(vc[:, :, :start + T], self.n_head)
             if T == 1:
                 y = F.scaled_dot_product_attention(q, kk, vv)
             else:
@@ -88,11 +94,6 @@ class Block(nn.Module):
         y = y.transpose(1, 2).reshape(B, T, C)
         x = x + self.drop(self.proj(y))
         return x + self.drop(self.fc_out(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
-
-    def expand_kv(self, t: torch.Tensor) -> torch.Tensor:
-        """(B, KV, T, hd) -> (B, H, T, hd): each key/value head repeated for its query heads."""
-        g = self.n_head // self.n_kv
-        return t if g == 1 else t.repeat_interleave(g, dim=1)
 
 
 class CondTransformer(nn.Module):

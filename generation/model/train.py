@@ -312,7 +312,7 @@ Conditioning: the vector's normalised features are projected by an MLP into
 {payload['config']['n_prefix']} prefix embeddings; condition dropout trains a learned null prefix
 used by classifier-free guidance. Decoding is grammar-constrained (header, bar count, positions,
 parts are forced or masked), with a KV cache, temperature / top-p and best-of-N candidates.
-Attention: {payload['config']['n_head']} query heads share {payload['config'].get('n_kv_head') or payload['config']['n_head']} key/value head(s) per layer
+Attention: {payload['config']['n_head']} query heads share {ModelConfig(**payload['config']).kv_heads} key/value head(s) per layer
 (1 = multi-query attention; the KV cache that batched decoding reads each step shrinks in
 proportion). Sampling runs `generation/model/decoder.py`: the same weights rounded to fp16 and packed for
 FBGEMM (fp32 activations), which makes one-stream decoding memory-light; its NLL is reported

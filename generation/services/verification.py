@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
-
 from generation import pipeline
 from generation.models import Track
 from generation.services import publishing
@@ -17,7 +15,6 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
     again with the recorded style, seed and length; compare both MIDI sha256s. With ``audio``,
     also render, mix, master and encode again and compare every rendition's decoded PCM."""
     from generation.audio.arrange import arrange
-    from generation.model import RETIRED_CHECKPOINTS
     from generation.model.compose import compose
     from generation.model.conditioning import Conditioning
 
@@ -28,9 +25,8 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {"track": str(track.id), "checkpoint_sha256_match": bundle is not None}
     if bundle is None:
         result.update(midi_sha256_match=False, reason=(
-            f"checkpoint {wanted} is neither the configured one nor retired in "
-            f"CADENZA_CHECKPOINT_ARCHIVE ({settings.CADENZA_CHECKPOINT_ARCHIVE}/{wanted}.pt) "
-            f"or {RETIRED_CHECKPOINTS}"))
+            f"checkpoint {wanted} is neither the configured one nor retired as {wanted}.pt in "
+            + " or ".join(str(f) for f in pipeline.retired_checkpoint_folders())))
         return result
     piece = compose(
         bundle,

@@ -74,7 +74,7 @@ def test_unknown_weight_mode_is_refused(model):
 def test_fewer_key_value_heads_shrink_the_cache_the_step_reads(model):
     dec = Decoder(model, "fp32")
     k, v = dec.new_cache(3)[0]
-    assert k.shape == v.shape == (3, model.cfg.kv_heads, CFG.block_size, CFG.n_embd // CFG.n_head)
+    assert k.shape == v.shape == (3, model.cfg.kv_heads, CFG.block_size, CFG.head_dim)
     assert model.blocks[0].qkv.out_features == CFG.n_embd + 2 * k.shape[1] * k.shape[3]
 
 
