@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
@@ -193,11 +194,15 @@ def encode(job: GenerationJob) -> dict[str, Any]:
     measured = (report["lufs"], report["true_peak_dbtp"])
 
     mix: list = []
+    mix_lock = threading.Lock()
 
     def remaster(ceiling_dbtp: float, target_lufs: float):
-        """The mix mastered again under a lower ceiling, for a rendition whose encode overshot."""
-        if not mix:
-            mix.extend(pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"])))
+        """The mix mastered at another ceiling and level: the lossy tiers' first master, and again
+        for a rendition whose encode overshot (renditions are encoded side by side: one reads
+        the mix for all)."""
+        with mix_lock:
+            if not mix:
+                mix.extend(pipeline.audio_from_bytes(objects.read_object(job.work["mix"]["key"])))
         mixed, mix_rate = mix
         again, again_report = master_audio(mixed, mix_rate, brightness_db=get_style(job.style).brightness_db,
                                            ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs, measure_input=False)

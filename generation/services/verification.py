@@ -75,7 +75,7 @@ def track_verify(*, track: Track, audio: bool = False) -> dict[str, Any]:
 
 def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any]]:
     """Render, mix, master and encode the arrangement again as the stages did (the mix and the
-    master pass between stages as 24-bit FLAC; a re-mastered rendition uses its recorded ceiling
+    master pass between stages as 24-bit FLAC; a rendition from another master uses its recorded ceiling
     and target) and compare each rendition's decoded PCM with the stored file's, sample for sample."""
     import numpy as np
 
@@ -101,10 +101,11 @@ def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any
     for stored in record["renditions"]:
         decoded = stored.get("decoded") or {}
         source = mastered
-        if decoded.get("remasters"):
+        ceiling = decoded.get("master_ceiling_dbtp", CEILING_DBTP)
+        target = decoded.get("master_target_lufs", TARGET_LUFS)
+        if (ceiling, target) != (CEILING_DBTP, TARGET_LUFS):  # a lossy tier's own master, or a re-master
             source, _ = master(mixed, rate, brightness_db=brightness, measure_input=False,
-                               ceiling_dbtp=decoded.get("master_ceiling_dbtp", CEILING_DBTP),
-                               target_lufs=decoded.get("master_target_lufs", TARGET_LUFS))
+                               ceiling_dbtp=ceiling, target_lufs=target)
         spec = specs[stored["format"]]
         again = encode(source, rate, tags=tags, specs=(spec,), workers=1)[0]
         ours, _ = decode(again.data, spec.extension)

@@ -181,3 +181,36 @@ def test_an_overshooting_encode_is_mastered_quieter_before_the_ceiling_comes_dow
     # never quieter than the window for a re-master asked after an earlier one
     _, target = next_master({"lufs": -14.45, "true_peak_dbtp": -0.8}, -1.3, -14.3)
     assert target >= -14.3 - 0.05
+
+
+def test_the_lossy_tiers_start_from_their_own_master_made_once_beside_the_other_encodes():
+    """AAC-128 and AAC-64 overshoot the standard master most often: they are first encoded from
+    ``LOSSY_MASTER`` (asked of ``remaster`` once for both), the others from the master given."""
+    from generation.audio.encode import CEILING_DBTP, LOSSY_MASTER, TARGET_LUFS, encode_checked
+
+    mix = pink_noise(6.0, seed=9)
+    audio, report = master(mix, SR, measure_input=False)
+    asked = []
+
+    def remaster(ceiling, target):
+        asked.append((ceiling, target))
+        again, r = master(mix, SR, ceiling_dbtp=ceiling, target_lufs=target, measure_input=False)
+        return again, (r.lufs, r.true_peak_dbtp)
+
+    out = {r.name: r for r in encode_checked(audio, SR, tags=TAGS, remaster=remaster,
+                                             measured=(report.lufs, report.true_peak_dbtp))}
+    assert asked.count(LOSSY_MASTER) == 1
+    for name in ("flac", "aac-256"):
+        d = out[name].decoded
+        assert (d["master_ceiling_dbtp"], d["master_target_lufs"], d["remasters"]) == (CEILING_DBTP, TARGET_LUFS, 0)
+    for name in ("aac-128", "aac-64"):
+        d = out[name].decoded
+        assert d["passed"] and abs(d["lufs"] - TARGET_LUFS) <= 0.5 and d["true_peak_dbtp"] <= CEILING_DBTP
+        # the bytes are an encode of the master the record names (what verify_track masters again)
+        source, _ = master(mix, SR, ceiling_dbtp=d["master_ceiling_dbtp"], target_lufs=d["master_target_lufs"],
+                           measure_input=False)
+        spec = next(s for s in enc.RENDITIONS if s.name == name)
+        again = enc.encode(source, SR, tags=TAGS, specs=(spec,), workers=1)[0]
+        assert np.array_equal(enc.decode(again.data, "m4a")[0], enc.decode(out[name].data, "m4a")[0])
+        if not d["remasters"]:
+            assert (d["master_ceiling_dbtp"], d["master_target_lufs"]) == LOSSY_MASTER
