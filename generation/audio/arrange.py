@@ -96,6 +96,8 @@ class Rules:
     compound_figures_from: float | None = None  # ... from this many felt pulses a minute
     final_strike: bool = False  # the ending in figures, then the final chord struck and held to the end
     bass_floor: int | None = None  # the lowest pitch a bass part plays
+    revised_grooves: bool = False  # the kits' revised grooves (``Kit.revised``) where they have them
+    pulse_dyad_below: float | None = None  # compound, under this many pulses a minute: broken chords strike the pulse in octaves
 
     def bass_pattern(self, pattern: str, pulses_per_minute: float) -> str:
         if self.bass_every_pulse and pattern in ("root", "drone"):
@@ -106,6 +108,9 @@ class Rules:
 
     def chord_pattern(self, pattern: str, pulses_per_minute: float, compound: bool = False) -> str:
         pattern = self._simple_chord_pattern(pattern, pulses_per_minute)
+        if compound and pattern in ("arpeggio", "pulse_arpeggio") and self.pulse_dyad_below is not None \
+                and pulses_per_minute < self.pulse_dyad_below:
+            return "arpeggio_threes"
         if compound and self.compound_figures_from is not None and pulses_per_minute >= self.compound_figures_from:
             return dict(self.compound_figures).get(pattern, pattern)
         return pattern
@@ -130,7 +135,9 @@ VERSIONS: dict[int, Rules] = {
 VERSIONS[3] = replace(VERSIONS[2], slow_arpeggio_below=70.0)
 VERSIONS[4] = replace(VERSIONS[3], compound_figures=(("block", "ternary"), ("strum", "ternary_strum")),
                       compound_figures_from=60.0, final_strike=True, bass_floor=34)
-ARRANGER_VERSION = 4
+VERSIONS[5] = replace(VERSIONS[4], compound_accents=(12, 12, -10), compound_figures_from=0.0, revised_grooves=True,
+                      pulse_dyad_below=80.0)
+ARRANGER_VERSION = 5
 
 
 @dataclass
@@ -500,6 +507,15 @@ def write_chords(chords: list[Span], pattern: str, fl: Feel, center: int, vel: i
             for j, h in enumerate(pulses):
                 end = pulses[j + 1] if j + 1 < len(pulses) else length
                 notes += [Note(start + h, (end - h) * 0.85, p, vel) for p in v]
+        elif pattern == "arpeggio_threes":  # low–high–middle in each dotted group, the pulse struck as a dyad
+            up = v + [v[1] + 12, v[2] + 12 if len(v) > 2 else v[0] + 24]
+            for j, h in enumerate(fl.pulses_in(start, length)):
+                for k, i in enumerate(((0, 2, 1), (1, 3, 2))[j % 2]):
+                    if h + k * fl.sub >= length - 1e-6:
+                        break
+                    tones = [up[i], up[i] + 12] if k == 0 else [up[i]]
+                    notes += [Note(start + h + k * fl.sub, fl.sub * (2.8 if k == 0 else 1.4), p,
+                                   vel + (6 if k == 0 else -4)) for p in tones]
         elif pattern == "pulse_arpeggio" and not fl.compound:  # a slow simple pulse: a chord tone a beat
             up = v + [v[1] + 12]
             for j, h in enumerate(fl.pulses_in(start, length)):
@@ -573,15 +589,15 @@ def write_counter(chords: list[Span], fl: Feel, center: int, vel: int, sustain: 
     return notes
 
 
-def write_drums(kit: str, sec: Section, fl: Feel) -> list[Note]:
-    """The kit's groove for the metre, bar by bar, a fill in the section's last bar, a crash
-    on its first."""
+def write_drums(kit: str, sec: Section, fl: Feel, revised: bool = False) -> list[Note]:
+    """The kit's groove for the metre (``revised``: its revised grooves where it has them), bar by
+    bar, a fill in the section's last bar, a crash on its first."""
     k = KITS[kit]
     notes: list[Note] = []
     for bar in range(sec.bars):
         base = bar * fl.bar
         last = sec.fill and bar == sec.bars - 1 and sec.drums == "main" and sec.bars > 1
-        hits = fill_hits(k, fl) if last else groove_hits(k, fl, sec.drums or "light", sec.groove)
+        hits = fill_hits(k, fl) if last else groove_hits(k, fl, sec.drums or "light", sec.groove, revised)
         notes += [Note(base + pos, 0.12, key, vel) for pos, key, vel in hits]
         if bar == 0 and sec.drums == "main" and k.crash is not None:
             notes.append(Note(base, 0.5, k.crash, 84))
@@ -749,7 +765,7 @@ def _write_section(an: Analysis, st: Style, sec: Section, tracks: list[_Track],
         tr.notes.extend(Note(n.start + beat, n.dur, n.pitch, n.vel) for n in new)
     if drum_track is not None and sec.drums:
         drum_track.notes += [Note(n.start + beat, n.dur, n.pitch, n.vel, st.drums_on_grid)
-                             for n in write_drums(st.drum_pattern, sec, fl)]  # fmt: skip
+                             for n in write_drums(st.drum_pattern, sec, fl, rules.revised_grooves)]  # fmt: skip
     if drum_track is not None and sec.kind == "ending":
         at = strike[0] if strike else chords[-1][0]
         drum_track.notes += [Note(beat + at, dur, k, v) for k, v, dur in KITS[st.drum_pattern].final]
