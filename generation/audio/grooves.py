@@ -6,6 +6,9 @@ are sixteenths in two dotted-quarter groups), ``X`` an accent, ``x`` a hit, ``o`
 ``.`` a rest. Every kit has grooves for 4/4, 3/4, 6/8 and 2/4, each with variants (the seed
 picks one per section); the other metres are built from those (2/2 plays 4/4, 12/8 two 6/8 bars,
 9/8 one and a half, 3/8 half, 6/4 a 6/8 bar at half speed, 3/2 a 3/4 bar at half speed).
+``Kit.revised`` holds grooves rewritten for a later arranger version (``Rules.revised_grooves``,
+version 5: the 6/8 grooves accent only eighths 1 and 4 and put nothing heavy on eighths 3 and 5);
+earlier versions keep playing ``Kit.grooves``, so their tracks re-arrange byte for byte.
 
 GM drum keys: 36 kick, 38 snare, 39 clap, 41/45/47/48 toms, 42 closed hat, 46 open hat,
 49 crash, 51 ride, 52 china, 54 tambourine, 69 cabasa, 70 maracas, 37 side stick.
