@@ -514,18 +514,19 @@ def test_a_slow_six_eight_is_played_and_heard_in_dotted_groups_of_three_from_ver
     assert set(_eighths(parts["bass"].notes, 84.0)) == {0, 2, 3, 5}  # long–short in each group
     chords = parts["chords"].notes
     assert set(_eighths(chords, 84.0)) == set(range(6))  # every eighth, in threes
-    onsets: dict[float, int] = {}
+    struck: dict[int, int] = {}  # eighth from the start → notes struck on it
     for n in chords:
         if n.start < 50:
-            onsets[round(n.start * 84.0 / 60.0 * 2)] = onsets.get(round(n.start * 84.0 / 60.0 * 2), 0) + 1
-    dyads = {e % 6 for e, k in onsets.items() if k >= 2}
+            e = round(n.start * 84.0 / 60.0 * 2)
+            struck[e] = struck.get(e, 0) + 1
+    dyads = {e % 6 for e, k in struck.items() if k >= 2}
     assert dyads == {0, 3}  # the pulse (eighths 1 and 4) struck in octaves, never eighths 3 and 5
 
 
 def test_the_six_eight_grooves_accent_only_eighths_one_and_four_from_version_5():
     """Version 5's 6/8 grooves: accents only on the two pulses, and no kick, snare, clap or tom on
     eighths 3 and 5 (the beats of a 3/4 bar)."""
-    from generation.audio.grooves import KITS, LEVELS, groove_hits
+    from generation.audio.grooves import KITS, groove_hits
     from generation.audio.metre import FEELS
 
     fl = FEELS["6/8"]
@@ -537,10 +538,9 @@ def test_the_six_eight_grooves_accent_only_eighths_one_and_four_from_version_5()
                     assert {i for i, c in enumerate(line) if c == "X"} <= {0, 6}, (kit.name, variant, key)
                     if key in (36, 38, 39, 41, 45, 47):
                         assert line[4] == line[8] == ".", (kit.name, variant, key)
-        heavy = {pos for pos, key, vel in groove_hits(kit, fl, "main", 0, revised=True) if key == 36}
-        assert heavy <= {0.0, 1.5, 2.5}, kit.name  # kicks on the pulses and the pick-up eighth
-        assert groove_hits(kit, fl, "main", 0) != groove_hits(kit, fl, "main", 0, revised=True)
-    assert LEVELS["X"] > LEVELS["x"]
+        kicks = {pos for pos, key, _ in groove_hits(kit, fl, "main", 0, revised=True) if key == 36}
+        assert kicks <= {0.0, 1.5, 2.5}, kit.name  # kicks on the pulses and the pick-up eighth
+        assert groove_hits(kit, fl, "main", 0) != groove_hits(kit, fl, "main", 0, revised=True)  # v1-4 keep theirs
 
 
 def test_a_counter_from_the_harmony_goes_long_short_in_six_eight_from_version_5():
