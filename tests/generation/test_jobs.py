@@ -176,7 +176,7 @@ def test_verification_re_arranges_with_the_arranger_version_the_record_names(pub
 
     track = published.track
     record = track.provenance.record
-    assert record["arrangement"]["version"] == ARRANGER_VERSION == 4
+    assert record["arrangement"]["version"] == ARRANGER_VERSION == 5
     assert track_verify(track=track)["midi_sha256_match"] is True
     record["arrangement"]["version"] = 1  # as if version 1 had arranged it: another arrangement
     try:

@@ -28,15 +28,17 @@ class Command(BaseCommand):
                             help="the prepared corpus (build_corpus writes it)")
         parser.add_argument("--heard-render", type=Path, default=None,
                             help="with the heard section: one arranged track per style and metre here")
+        parser.add_argument("--heard-seed", type=int, default=0,
+                            help="with the heard section: the seed that draws its requests (heard_requests)")
 
     def handle(self, *args, checkpoint, pieces, candidates, guidance, render, sections,
-               corpus, json=False, write_card=False, card_note="", heard_render=None, **options):
+               corpus, json=False, write_card=False, card_note="", heard_render=None, heard_seed=0, **options):
         try:
             result = evaluate(checkpoint, n_pieces=pieces, n_candidates=candidates,
                               guidance=guidance, corpus_dir=corpus, render_dir=render,
                               sections=tuple(sections.split(",")))
             if "heard" in sections.split(","):  # control as heard: the arranged output (generation.audio.heard)
-                result["as_heard"] = _heard(checkpoint, pieces, corpus, heard_render)
+                result["as_heard"] = _heard(checkpoint, pieces, corpus, heard_render, heard_seed)
         except CorpusMissing as exc:
             raise CommandError(str(exc)) from exc
         if write_card:
@@ -44,14 +46,14 @@ class Command(BaseCommand):
         self.stdout.write(_dumps(result, None if json else 1))
 
 
-def _heard(checkpoint, pieces, corpus, render_dir):
+def _heard(checkpoint, pieces, corpus, render_dir, seed=0):
     from django.conf import settings
 
     from generation.audio.heard import heard_section
     from generation.model.compose import load_bundle
     from generation.model.corpus import load_corpus
 
-    return heard_section(load_bundle(checkpoint), n_pieces=pieces, corpus=load_corpus(corpus),
+    return heard_section(load_bundle(checkpoint), n_pieces=pieces, seed=seed, corpus=load_corpus(corpus),
                          compose_options=dict(settings.CADENZA_COMPOSE_OPTIONS), render_dir=render_dir)
 
 

@@ -286,7 +286,10 @@ WRITTEN = {  # sha256 of what each earlier version wrote when it was current
         "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
     3: ("9ad15474d011174c84232c06655be920969d6d13882a86a1210f7ae057db62ae",  # version 3 changed neither
         "5cf09800cd35851ca2ff1d41594b3a97ddbfae9cfc8c6839e018b54525d688c4"),
+    4: ("9d665db47c3d86010312ff40f7ae5c5884b7fe58da42dcff558479c4a42ef841",
+        "7290d27aa44dbf2a6026be403733553f28eb23be1b898a651cd10b90ad426e35"),
 }
+PIANO_6_8_95_WRITTEN_BY_4 = "4cac16f53db2777bf9e14e1c0109398eadfabec1b76c405106f2b39456c88aee"  # heard as 3/4
 PIANO_64_WRITTEN_BY_2 = "a725db9d03fa14a1ab24dd25fb4e7e702262f4ae600c6c2cf4fbe2c5a83cfd1d"  # a slow arpeggio
 PIANO_61_5_WRITTEN_BY_3 = "c135b2e10f96aa4d0645364acef4bc20aae0893335c87a5242848f31b74289ba"  # a tone a beat, long hold
 
@@ -313,6 +316,13 @@ def test_version_3_still_writes_its_slow_piano():
 
     slow = arrange(make_piece(16), "piano", seed=1, length_s=60, tempo_bpm=61.5, version=3)
     assert hashlib.sha256(_bytes(slow)).hexdigest() == PIANO_61_5_WRITTEN_BY_3
+
+
+def test_version_4_still_writes_its_six_eight_piano():
+    import hashlib
+
+    slow = arrange(_waltz_or(16, "6/8"), "piano", seed=1, length_s=60, tempo_bpm=95.0, version=4)
+    assert hashlib.sha256(_bytes(slow)).hexdigest() == PIANO_6_8_95_WRITTEN_BY_4
 
 
 def test_version_2_changed_what_version_1_wrote():
@@ -474,3 +484,72 @@ def test_the_piano_bass_stays_out_of_the_murky_register_from_version_4():
     assert min(bass(3)) < 30
     new = bass(4)
     assert min(new) >= 34 and max(new) <= 34 + 12 + 7  # roots from A#1, fifths above them
+
+
+def _eighths(notes, tempo: float, before: float = 50.0) -> dict[int, int]:
+    """How many onsets fall on each eighth of a 6/8 bar (0-5), before ``before`` seconds."""
+    counts: dict[int, int] = {}
+    for n in notes:
+        if n.start < before:
+            e = round(n.start * tempo / 60.0 * 2) % 6
+            counts[e] = counts.get(e, 0) + 1
+    return counts
+
+
+def test_a_slow_six_eight_is_played_and_heard_in_dotted_groups_of_three_from_version_5():
+    """Solo piano in 6/8 at 84 BPM (56 dotted quarters a minute, eighths at 168): version 4's
+    broken chords ran in even eighths over the long–short bass and the listener heard 3/4; from
+    version 5 each dotted group starts with the pulse struck in octaves, then two single tones,
+    and the bar is heard as 6/8 at the requested tempo."""
+    from generation.audio.heard import heard_tempo_and_metre, tempo_matches
+
+    def arranged(version):
+        return arrange(_waltz_or(16, "6/8"), "piano", seed=1, length_s=60, tempo_bpm=84.0, version=version)
+
+    assert heard_tempo_and_metre(arranged(4))[1] == "3/4"
+    out = arranged(5)
+    bpm, metre = heard_tempo_and_metre(out)
+    assert metre == "6/8" and tempo_matches(bpm, 84.0)
+    parts = {i.name.split(":")[0]: i for i in out.instruments}
+    assert set(_eighths(parts["bass"].notes, 84.0)) == {0, 2, 3, 5}  # long–short in each group
+    chords = parts["chords"].notes
+    assert set(_eighths(chords, 84.0)) == set(range(6))  # every eighth, in threes
+    struck: dict[int, int] = {}  # eighth from the start → notes struck on it
+    for n in chords:
+        if n.start < 50:
+            e = round(n.start * 84.0 / 60.0 * 2)
+            struck[e] = struck.get(e, 0) + 1
+    dyads = {e % 6 for e, k in struck.items() if k >= 2}
+    assert dyads == {0, 3}  # the pulse (eighths 1 and 4) struck in octaves, never eighths 3 and 5
+
+
+def test_the_six_eight_grooves_accent_only_eighths_one_and_four_from_version_5():
+    """Version 5's 6/8 grooves: accents only on the two pulses, and no kick, snare, clap or tom on
+    eighths 3 and 5 (the beats of a 3/4 bar)."""
+    from generation.audio.grooves import KITS, groove_hits
+    from generation.audio.metre import FEELS
+
+    fl = FEELS["6/8"]
+    for kit in KITS.values():
+        assert "6/8" in kit.revised, kit.name
+        for variant, grooves in kit.revised["6/8"].items():
+            for grid in grooves:
+                for key, (_, line) in grid.items():
+                    assert {i for i, c in enumerate(line) if c == "X"} <= {0, 6}, (kit.name, variant, key)
+                    if key in (36, 38, 39, 41, 45, 47):
+                        assert line[4] == line[8] == ".", (kit.name, variant, key)
+        kicks = {pos for pos, key, _ in groove_hits(kit, fl, "main", 0, revised=True) if key == 36}
+        assert kicks <= {0.0, 1.5, 2.5}, kit.name  # kicks on the pulses and the pick-up eighth
+        assert groove_hits(kit, fl, "main", 0) != groove_hits(kit, fl, "main", 0, revised=True)  # v1-4 keep theirs
+
+
+def test_a_counter_from_the_harmony_goes_long_short_in_six_eight_from_version_5():
+    line = _waltz_or(16, "6/8")
+    line.instruments = line.instruments[:1]  # a single tune: the counter is written from the harmony
+
+    def counter(version):
+        out = arrange(line, "chamber", seed=4, length_s=60, tempo_bpm=120.0, version=version)
+        return next(i for i in out.instruments if i.name.startswith("counter")).notes
+
+    assert set(_eighths(counter(4), 120.0)) == {0, 3}  # one chord tone a pulse
+    assert set(_eighths(counter(5), 120.0)) == {0, 2, 3, 5}  # and, lighter, the third eighth leading on
