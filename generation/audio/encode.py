@@ -297,6 +297,12 @@ def next_master(m: dict, ceiling: float, target: float) -> tuple[float, float]:
     return ceiling - (1.5 * (want - max(room, 0.0)) + REMASTER_MARGIN_DB), target - room
 
 
+def first_masters(specs: tuple[RenditionSpec, ...]) -> list[tuple[float, float]]:
+    """The (ceiling, target) of every master other than the standard one that ``specs`` start from."""
+    standard = (CEILING_DBTP, TARGET_LUFS)
+    return sorted({s.first_master for s in specs if s.first_master not in (None, standard)})
+
+
 def encode_checked(
     audio: np.ndarray,
     sample_rate: int,
@@ -306,6 +312,7 @@ def encode_checked(
     specs: tuple[RenditionSpec, ...] = RENDITIONS,
     workers: int = 2,
     measured: tuple[float, float] | None = None,
+    masters: dict[tuple[float, float], tuple[np.ndarray, tuple[float, float]]] | None = None,
 ) -> list[Rendition]:
     """Every rendition encoded, decoded and measured; one whose decoded loudness or true peak
     misses the gates (lossy encoders add up to ~1.5 dB of true peak, and a low bitrate's
@@ -314,21 +321,29 @@ def encode_checked(
     ``MAX_REMASTERS`` times.
 
     ``audio`` is the standard master (``CEILING_DBTP``, ``TARGET_LUFS``; ``measured`` its
-    loudness and true peak). A spec with a ``first_master`` starts from that master instead,
-    mastered once for every spec that asks for it, beside the first encodes. ``workers``
-    renditions go through encode, measure and re-master at a time, each on its own.
-    Each rendition's ``decoded`` records what was measured and the master it came from
-    (``verify_track`` masters again from it); the gates read it."""
+    loudness and true peak). A spec with a ``first_master`` starts from that master: from
+    ``masters`` ((ceiling, target) → (audio, (LUFS, dBTP)), made by the master stage), else
+    mastered here with ``remaster``, once for every spec that asks for it, beside the first
+    encodes. ``workers`` renditions go through encode, measure and re-master at a time.
+    Each rendition's ``decoded`` records what was measured and the master it came from:
+    its ceiling and target, and ``master_from`` ("stage": the audio given, which the pipeline
+    passes between stages as 24-bit FLAC; "encode": mastered here), which ``verify_track``
+    masters again from; the gates read it."""
     standard = (CEILING_DBTP, TARGET_LUFS)
-    wanted = {s.first_master for s in specs if s.first_master not in (None, standard)}
-    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as masters, \
-            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        sources = {key: masters.submit(remaster, *key) for key in sorted(wanted)}
+    given = {standard: (audio, measured), **(masters or {})}
+    wanted = [key for key in first_masters(specs) if key not in given]
+    with (
+        ThreadPoolExecutor(max_workers=max(1, len(wanted))) as mastering,
+        ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+    ):
+        made = {key: mastering.submit(remaster, *key) for key in wanted}
 
         def one(spec: RenditionSpec) -> Rendition:
             ceiling, target = spec.first_master or standard
-            source, source_measured = (audio, measured) if (ceiling, target) == standard \
-                else sources[(ceiling, target)].result()
+            if (ceiling, target) in given:
+                (source, source_measured), origin = given[(ceiling, target)], "stage"
+            else:
+                (source, source_measured), origin = made[(ceiling, target)].result(), "encode"
             r = encode(source, sample_rate, tags=tags, specs=(spec,), workers=1, measured=source_measured,
                        measure_decoded=True)[0]
             m, rounds = r.decoded, 0
@@ -337,13 +352,13 @@ def encode_checked(
                 again, again_measured = remaster(ceiling, target)
                 r = encode(again, sample_rate, tags=tags, specs=(spec,), workers=1, measured=again_measured,
                            measure_decoded=True)[0]
-                m, rounds = r.decoded, rounds + 1
+                m, rounds, origin = r.decoded, rounds + 1, "encode"
             # the ceiling and target exactly as the master was asked (not rounded): verify_track
             # masters again from them and must get the same samples
             return replace(r, decoded={**m, "master_ceiling_dbtp": ceiling, "master_target_lufs": target,
-                                       "remasters": rounds, "passed": within_gates(m)})
+                                       "master_from": origin, "remasters": rounds, "passed": within_gates(m)})
 
-        # the standard master's slowest encodes first (they need nothing), then the others
-        order = sorted(specs, key=lambda s: (s.first_master not in (None, standard), -_encode_cost(s)))
+        # the masters already made first, slowest encodes first; then those still being mastered
+        order = sorted(specs, key=lambda s: ((s.first_master or standard) not in given, -_encode_cost(s)))
         done = dict(zip([s.name for s in order], pool.map(one, order), strict=True))
     return [done[s.name] for s in specs]

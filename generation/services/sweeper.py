@@ -38,6 +38,7 @@ def _work_keys(work: dict) -> set[str]:
     keys = {work.get(stage, {}).get(field) for stage, field in (
         ("composition", "midi_key"), ("arrangement", "midi_key"), ("mix", "key"), ("master", "key"))}
     keys |= {r["key"] for r in work.get("renditions", [])}
+    keys |= {v["key"] for v in work.get("master", {}).get("variants", [])}
     return {key for key in keys if key}
 
 

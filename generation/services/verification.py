@@ -100,12 +100,18 @@ def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any
     out = []
     for stored in record["renditions"]:
         decoded = stored.get("decoded") or {}
-        source = mastered
         ceiling = decoded.get("master_ceiling_dbtp", CEILING_DBTP)
         target = decoded.get("master_target_lufs", TARGET_LUFS)
-        if (ceiling, target) != (CEILING_DBTP, TARGET_LUFS):  # a lossy tier's own master, or a re-master
+        # the master stage's masters pass to the encode stage as 24-bit FLAC, the encode stage's
+        # own (re-masters) do not (records before "master_from": every first encode was a stage's)
+        from_stage = decoded.get("master_from", "encode" if decoded.get("remasters") else "stage") == "stage"
+        if (ceiling, target) == (CEILING_DBTP, TARGET_LUFS) and from_stage:
+            source = mastered
+        else:
             source, _ = master(mixed, rate, brightness_db=brightness, measure_input=False,
                                ceiling_dbtp=ceiling, target_lufs=target)
+            if from_stage:
+                source, _ = pipeline.audio_from_bytes(pipeline.audio_to_flac(source, rate))
         spec = specs[stored["format"]]
         again = encode(source, rate, tags=tags, specs=(spec,), workers=1)[0]
         ours, _ = decode(again.data, spec.extension)

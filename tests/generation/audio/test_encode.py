@@ -214,3 +214,37 @@ def test_the_lossy_tiers_start_from_their_own_master_made_once_beside_the_other_
         assert np.array_equal(enc.decode(again.data, "m4a")[0], enc.decode(out[name].data, "m4a")[0])
         if not d["remasters"]:
             assert (d["master_ceiling_dbtp"], d["master_target_lufs"]) == LOSSY_MASTER
+
+
+def test_lossy_masters_the_master_stage_made_are_used_as_given():
+    """The production path masters the lossy tiers' master in the master stage: given, it is
+    encoded as is (recorded ``master_from: stage``) and ``remaster`` is not asked for it."""
+    from scipy.signal import butter, sosfilt
+
+    from generation.audio.encode import LOSSY_MASTER, encode_checked
+
+    # under 5 kHz: no band that the low bitrates' low-pass takes away (pink noise loses 0.5 LU)
+    mix = sosfilt(butter(4, 5000, fs=SR, output="sos"), pink_noise(4.0, seed=11)).astype(np.float32)
+    audio, report = master(mix, SR, measure_input=False)
+    lossy, lossy_report = master(mix, SR, ceiling_dbtp=LOSSY_MASTER[0], target_lufs=LOSSY_MASTER[1], measure_input=False)
+    asked = []
+
+    def remaster(ceiling, target):
+        asked.append((ceiling, target))
+        again, r = master(mix, SR, ceiling_dbtp=ceiling, target_lufs=target, measure_input=False)
+        return again, (r.lufs, r.true_peak_dbtp)
+
+    out = {r.name: r for r in encode_checked(audio, SR, tags=TAGS, remaster=remaster, measured=(report.lufs, report.true_peak_dbtp),
+                                             masters={LOSSY_MASTER: (lossy, (lossy_report.lufs, lossy_report.true_peak_dbtp))})}
+    assert LOSSY_MASTER not in asked
+    for name in ("aac-128", "aac-64"):
+        d = out[name].decoded
+        if d["remasters"] == 0:
+            assert d["master_from"] == "stage" and (d["master_ceiling_dbtp"], d["master_target_lufs"]) == LOSSY_MASTER
+            spec = next(s for s in enc.RENDITIONS if s.name == name)
+            again = enc.encode(lossy, SR, tags=TAGS, specs=(spec,), workers=1)[0]
+            assert np.array_equal(enc.decode(again.data, "m4a")[0], enc.decode(out[name].data, "m4a")[0])
+        else:
+            assert d["master_from"] == "encode"
+    assert any(out[n].decoded["remasters"] == 0 for n in ("aac-128", "aac-64"))
+    assert out["flac"].decoded["master_from"] == "stage"
