@@ -248,6 +248,12 @@ def test_a_listener_plays_skips_likes_and_comes_back_later(server, browser):
     browser.find_element(By.ID, "sign-out").click()
     wait.until(lambda d: d.find_element(By.ID, "sign-in-view").is_displayed())
     assert call(base, "POST", "/api/v1/auth/token/refresh", {"refresh": refresh})[0] == 401
+    # signed out, the page shows the sign-in form only: no account menu, no player bar, and the
+    # display name only once "Create an account" is asked for
+    hidden = ("sign-out", "account", "bar", "display-name-field")
+    assert not [i for i in hidden if browser.find_element(By.ID, i).is_displayed()]
+    browser.find_element(By.ID, "register-toggle").click()
+    assert browser.find_element(By.ID, "display-name-field").is_displayed()
     assert playing_elements() == 0
 
     (ARTIFACTS / "player-timing.json").write_text(json.dumps(timing, indent=2))
