@@ -252,6 +252,7 @@ REMASTER_MARGIN_DB = 0.3  # below the overshoot, so the next encode lands under 
 TRIM_MARGIN_DB = 0.15  # a level trim's margin below the ceiling (the codec's error scales with it)
 QUIETEST_TARGET_LUFS = TARGET_LUFS - LUFS_TOLERANCE + 0.1  # how far a trim may take the loudness
 MAX_REMASTERS = 3
+STANDARD_MASTER = (CEILING_DBTP, TARGET_LUFS)  # the master stage's (ceiling, target), every rendition's unless it asks for another
 
 
 def measure_encoded(data: bytes, extension: str) -> dict:
@@ -299,8 +300,7 @@ def next_master(m: dict, ceiling: float, target: float) -> tuple[float, float]:
 
 def first_masters(specs: tuple[RenditionSpec, ...]) -> list[tuple[float, float]]:
     """The (ceiling, target) of every master other than the standard one that ``specs`` start from."""
-    standard = (CEILING_DBTP, TARGET_LUFS)
-    return sorted({s.first_master for s in specs if s.first_master not in (None, standard)})
+    return sorted({s.first_master for s in specs if s.first_master not in (None, STANDARD_MASTER)})
 
 
 def encode_checked(
@@ -329,8 +329,7 @@ def encode_checked(
     its ceiling and target, and ``master_from`` ("stage": the audio given, which the pipeline
     passes between stages as 24-bit FLAC; "encode": mastered here), which ``verify_track``
     masters again from; the gates read it."""
-    standard = (CEILING_DBTP, TARGET_LUFS)
-    given = {standard: (audio, measured), **(masters or {})}
+    given = {STANDARD_MASTER: (audio, measured), **(masters or {})}
     wanted = [key for key in first_masters(specs) if key not in given]
     with (
         ThreadPoolExecutor(max_workers=max(1, len(wanted))) as mastering,
@@ -339,7 +338,7 @@ def encode_checked(
         made = {key: mastering.submit(remaster, *key) for key in wanted}
 
         def one(spec: RenditionSpec) -> Rendition:
-            ceiling, target = spec.first_master or standard
+            ceiling, target = spec.first_master or STANDARD_MASTER
             if (ceiling, target) in given:
                 (source, source_measured), origin = given[(ceiling, target)], "stage"
             else:
@@ -359,6 +358,6 @@ def encode_checked(
                                        "master_from": origin, "remasters": rounds, "passed": within_gates(m)})
 
         # the masters already made first, slowest encodes first; then those still being mastered
-        order = sorted(specs, key=lambda s: ((s.first_master or standard) not in given, -_encode_cost(s)))
+        order = sorted(specs, key=lambda s: ((s.first_master or STANDARD_MASTER) not in given, -_encode_cost(s)))
         done = dict(zip([s.name for s in order], pool.map(one, order), strict=True))
     return [done[s.name] for s in specs]

@@ -162,7 +162,7 @@ def master(job: GenerationJob) -> dict[str, Any]:
     starts from (``RenditionSpec.first_master``), each stored as 24-bit FLAC."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from generation.audio.encode import RENDITIONS, first_masters
+    from generation.audio.encode import RENDITIONS, STANDARD_MASTER, first_masters
     from generation.audio.master import master as master_audio
     from generation.audio.styles import get_style
 
@@ -171,15 +171,15 @@ def master(job: GenerationJob) -> dict[str, Any]:
     brightness = get_style(job.style).brightness_db
     variants = first_masters(RENDITIONS)
 
-    def one(ceiling_target: tuple[float, float] | None):
-        extra = {} if ceiling_target is None else {"ceiling_dbtp": ceiling_target[0], "target_lufs": ceiling_target[1]}
-        audio, report = master_audio(mixed, rate, brightness_db=brightness, measure_input=False, **extra)
+    def one(ceiling_target: tuple[float, float]):
+        audio, report = master_audio(mixed, rate, brightness_db=brightness, measure_input=False,
+                                     ceiling_dbtp=ceiling_target[0], target_lufs=ceiling_target[1])
         stored = objects.put_object(pipeline.audio_to_flac(audio, rate), prefix="work", extension="flac",
                                     content_type=FLAC, metadata=_meta(job))
         return {"key": stored.key, "sha256": stored.sha256, "report": _plain(report)}
 
     with ThreadPoolExecutor(max_workers=1 + len(variants)) as pool:
-        standard, *others = pool.map(one, [None, *variants])
+        standard, *others = pool.map(one, [STANDARD_MASTER, *variants])
     standard["variants"] = [{"ceiling_dbtp": c, "target_lufs": t, **o} for (c, t), o in zip(variants, others, strict=True)]
     return {"master": _timed(standard, started)}
 
@@ -193,6 +193,11 @@ def encode(job: GenerationJob) -> dict[str, Any]:
 
     started = time.perf_counter()
     credentials = content_credentials_policy()
+    masters = {}  # the lossy tiers' masters, as the master stage stored them (jobs mastered before: none)
+    for v in job.work["master"].get("variants", []):
+        audio, _ = pipeline.audio_from_bytes(objects.read_object(v["key"]))
+        masters[(v["ceiling_dbtp"], v["target_lufs"])] = (audio, (v["report"]["lufs"], v["report"]["true_peak_dbtp"]))
+    # decoded last, so the process's decode cache keeps it for the check stage
     mastered, rate = pipeline.audio_from_bytes(objects.read_object(job.work["master"]["key"]))
     model = job.work["composition"]["model"]
     tags = TrackTags(
@@ -222,10 +227,6 @@ def encode(job: GenerationJob) -> dict[str, Any]:
                                            ceiling_dbtp=ceiling_dbtp, target_lufs=target_lufs, measure_input=False)
         return again, (again_report.lufs, again_report.true_peak_dbtp)
 
-    masters = {}  # the lossy tiers' masters, as the master stage stored them (jobs mastered before: none)
-    for v in job.work["master"].get("variants", []):
-        audio, _ = pipeline.audio_from_bytes(objects.read_object(v["key"]))
-        masters[(v["ceiling_dbtp"], v["target_lufs"])] = (audio, (v["report"]["lufs"], v["report"]["true_peak_dbtp"]))
     for rendition in encode_checked(mastered, rate, tags=tags, measured=measured, remaster=remaster, masters=masters):
         credentialed = _with_credentials(job, rendition)
         stored = objects.put_object(

@@ -97,21 +97,21 @@ def renditions_verify(*, record: dict[str, Any], arranged) -> list[dict[str, Any
     tags = TrackTags(title="verify", licence_id="verify", licence_url="", provenance_id=record["provenance_id"],
                      generator_model="verify", generator_version="verify")
     specs = {s.name: s for s in ALL_RENDITIONS}
+    # (ceiling, target, from the master stage?) -> that master; the master stage's pass to the
+    # encode stage as 24-bit FLAC, the encode stage's own (re-masters) do not
+    sources = {(CEILING_DBTP, TARGET_LUFS, True): mastered}
     out = []
     for stored in record["renditions"]:
         decoded = stored.get("decoded") or {}
-        ceiling = decoded.get("master_ceiling_dbtp", CEILING_DBTP)
-        target = decoded.get("master_target_lufs", TARGET_LUFS)
-        # the master stage's masters pass to the encode stage as 24-bit FLAC, the encode stage's
-        # own (re-masters) do not (records before "master_from": every first encode was a stage's)
+        # records before "master_from": every first encode was of a stage's master
         from_stage = decoded.get("master_from", "encode" if decoded.get("remasters") else "stage") == "stage"
-        if (ceiling, target) == (CEILING_DBTP, TARGET_LUFS) and from_stage:
-            source = mastered
-        else:
-            source, _ = master(mixed, rate, brightness_db=brightness, measure_input=False,
-                               ceiling_dbtp=ceiling, target_lufs=target)
-            if from_stage:
-                source, _ = pipeline.audio_from_bytes(pipeline.audio_to_flac(source, rate))
+        key = (decoded.get("master_ceiling_dbtp", CEILING_DBTP), decoded.get("master_target_lufs", TARGET_LUFS),
+               from_stage)
+        if key not in sources:  # made once for every rendition that came from it (AAC-128 and AAC-64)
+            again, _ = master(mixed, rate, brightness_db=brightness, measure_input=False,
+                              ceiling_dbtp=key[0], target_lufs=key[1])
+            sources[key] = pipeline.audio_from_bytes(pipeline.audio_to_flac(again, rate))[0] if from_stage else again
+        source = sources[key]
         spec = specs[stored["format"]]
         again = encode(source, rate, tags=tags, specs=(spec,), workers=1)[0]
         ours, _ = decode(again.data, spec.extension)
